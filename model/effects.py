@@ -1,0 +1,146 @@
+"""Effects: the named ``after`` actions of the machine tables.
+
+Each effect is a method ``(world, args) -> world`` of :class:`Effects`; it
+updates the extended variables (power, disks, logs, recovery points, plan
+progress) after the participating machines have moved to their new states.
+"""
+from __future__ import annotations
+
+from .config import Config
+from .guards import Args
+from .protection import PENDING_COMMIT
+from .recovery_plan import PlanKind
+from .replication import DELTA_PHASES, DiskCopy
+from .sites import VmPower
+from .world import VmState, World, replica_site, source_site
+
+__all__ = ["Effects"]
+
+
+def _update_vm(w: World, index: int, **changes) -> World:
+    vms = list(w.vms)
+    vms[index] = vms[index]._replace(**changes)
+    return w._replace(vms=tuple(vms))
+
+
+def _with_power(vm: VmState, site: int, power: VmPower) -> tuple[VmPower, VmPower]:
+    return (power, vm.power[1]) if site == 0 else (vm.power[0], power)
+
+
+class Effects:
+    """The effects of every machine, bound to one configuration."""
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    # -- initial replication (REQ-08) -----------------------------------------------------
+    def take_snapshot(self, w: World, a: Args) -> World:
+        vm = w.vms[a.vm]
+        return _update_vm(w, a.vm, snapshot=True, disks=(DiskCopy.PENDING,) * len(vm.disks))
+
+    def delete_snapshot(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, snapshot=False)
+
+    def mark_disk_copying(self, w: World, a: Args) -> World:
+        return self._set_disk(w, a, DiskCopy.COPYING)
+
+    def mark_disk_copied(self, w: World, a: Args) -> World:
+        return self._set_disk(w, a, DiskCopy.COPIED)
+
+    def _set_disk(self, w: World, a: Args, progress: DiskCopy) -> World:
+        disks = list(w.vms[a.vm].disks)
+        disks[a.disk] = progress
+        return _update_vm(w, a.vm, disks=tuple(disks))
+
+    def reset_disk_copies(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, disks=(DiskCopy.PENDING,) * len(w.vms[a.vm].disks))
+
+    # -- replication logs (REQ-10, 16, 21) ------------------------------------------------
+    def append_to_log(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, unsent=w.vms[a.vm].unsent + 1)
+
+    def ship_logs(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, unsent=0)
+
+    def add_recovery_point(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, older_points=self.config.older_recovery_points)
+
+    def discard_logs(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, unsent=0, unclosed_log=False)
+
+    def reset_retries(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, retries=0)
+
+    def back_off(self, w: World, a: Args) -> World:
+        retries = min(w.vms[a.vm].retries + 1, self.config.bounds.retry_attempts)
+        return _update_vm(w, a.vm, retries=retries)
+
+    def reset_recovery_points(self, w: World, a: Args) -> World:
+        """REQ-20: after a resync the recovery points are built up again."""
+        return _update_vm(w, a.vm, older_points=False, chosen_point=0)
+
+    # -- failover (REQ-24..30) ------------------------------------------------------------
+    def ship_final_log(self, w: World, a: Args) -> World:
+        """Planned failover sends what was not yet replicated (REQ-24)."""
+        return self.ship_logs(w, a)
+
+    def discard_unsent_log(self, w: World, a: Args) -> World:
+        """Unplanned failover starts from what was replicated; the rest is lost (REQ-25)."""
+        return self.discard_logs(w, a)
+
+    def select_other_recovery_point(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, chosen_point=1 - w.vms[a.vm].chosen_point)
+
+    def keep_chosen_recovery_point(self, w: World, a: Args) -> World:
+        """Commit (or cancel) ends the choice: the other points are deleted (REQ-27)."""
+        return _update_vm(w, a.vm, older_points=False, chosen_point=0)
+
+    def serve_booted_workload(self, w: World, a: Args) -> World:
+        vm = w.vms[a.vm]
+        site = source_site(vm)
+        if vm.power[site] is VmPower.BOOTED:
+            return _update_vm(w, a.vm, power=_with_power(vm, site, VmPower.SERVING))
+        return w
+
+    def power_off_failed_over_vm(self, w: World, a: Args) -> World:
+        """Cancel: the failed-over copy (now on the replica side again) is turned off."""
+        vm = w.vms[a.vm]
+        return _update_vm(w, a.vm, power=_with_power(vm, replica_site(vm), VmPower.OFF))
+
+    # -- workload power ----------------------------------------------------------------------
+    def boot_workload(self, w: World, a: Args) -> World:
+        """Start the VM on its active site: it serves users only once any failover is committed."""
+        vm = w.vms[a.vm]
+        power = VmPower.BOOTED if vm.protection in PENDING_COMMIT else VmPower.SERVING
+        return _update_vm(w, a.vm, power=_with_power(vm, source_site(vm), power))
+
+    def shut_down_workload(self, w: World, a: Args) -> World:
+        vm = w.vms[a.vm]
+        return _update_vm(w, a.vm, power=_with_power(vm, source_site(vm), VmPower.OFF))
+
+    def crash_workloads_on_site(self, w: World, a: Args) -> World:
+        """Every VM copy on the site stops; a running source leaves its log unclosed (REQ-16)."""
+        vms = tuple(self._crash_vm(vm, a.site) for vm in w.vms)
+        return w._replace(vms=vms)
+
+    def _crash_vm(self, vm: VmState, site: int) -> VmState:
+        if vm.power[site] is VmPower.OFF:
+            return vm
+        unclosed = vm.unclosed_log or (source_site(vm) == site and vm.phase in DELTA_PHASES)
+        return vm._replace(power=_with_power(vm, site, VmPower.OFF), unclosed_log=unclosed)
+
+    # -- recovery plan --------------------------------------------------------------------------
+    def begin_planned_plan(self, w: World, a: Args) -> World:
+        return w._replace(plan_kind=PlanKind.PLANNED, plan_group=0)
+
+    def begin_unplanned_plan(self, w: World, a: Args) -> World:
+        return w._replace(plan_kind=PlanKind.UNPLANNED, plan_group=0)
+
+    def begin_test_plan(self, w: World, a: Args) -> World:
+        return w._replace(plan_kind=PlanKind.TEST, plan_group=0)
+
+    def next_group(self, w: World, a: Args) -> World:
+        return w._replace(plan_group=w.plan_group + 1)
+
+    def end_plan(self, w: World, a: Args) -> World:
+        return w._replace(plan_kind=PlanKind.NONE, plan_group=0)

@@ -1,0 +1,98 @@
+"""Every event of the model, classified: who causes it and what it is bound to.
+
+Protocol actions are what the system does: ASR orchestration (``orchestration``),
+the Hyper-V Replica engine (``engine``) and an operator on a host
+(``operator``). ``guest`` is the workload writing to its disks. Environment
+actions (``environment``) are the faults and repairs of the world around it;
+they are kept apart so a configuration can switch them on or off.
+
+>>> EVENTS["planned_failover"].kind, EVENTS["planned_failover"].asr_operation
+('orchestration', 'PlannedFailover')
+>>> sorted(e for e, spec in EVENTS.items() if spec.fault == "site_outage")
+['site_outage', 'site_restored']
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["EventSpec", "EVENTS", "KINDS", "PROTOCOL_KINDS"]
+
+KINDS = ("orchestration", "engine", "operator", "guest", "environment")
+PROTOCOL_KINDS = frozenset({"orchestration", "engine", "operator"})
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    kind: str
+    params: tuple[str, ...]           # bound over: vm, site, disk
+    requirements: tuple[str, ...]
+    asr_operation: str | None = None  # the ASR operation name, for orchestration events
+    fault: str | None = None          # the config fault that enables this environment event
+    doc: str = ""
+
+
+def _e(kind, params, reqs, asr=None, fault=None, doc=""):
+    return EventSpec(kind, tuple(params), tuple(reqs), asr, fault, doc)
+
+
+_VM = ("vm",)
+EVENTS: dict[str, EventSpec] = {
+    # ASR orchestration (needs the vault and the VMM servers involved).
+    "enable_protection": _e("orchestration", _VM, ["REQ-06"], "EnableProtection"),
+    "finalize_protection": _e("orchestration", _VM, ["REQ-06"], "EnableProtection"),
+    "disable_protection": _e("orchestration", _VM, ["REQ-07"], "DisableProtection"),
+    "planned_failover": _e("orchestration", _VM, ["REQ-24", "REQ-26"], "PlannedFailover"),
+    "unplanned_failover": _e("orchestration", _VM, ["REQ-25", "REQ-26"], "UnplannedFailover"),
+    "change_recovery_point": _e("orchestration", _VM, ["REQ-27"], "ChangePit"),
+    "commit": _e("orchestration", _VM, ["REQ-27"], "Commit"),
+    "cancel_failover": _e("orchestration", _VM, ["REQ-27", "REQ-30"], "CancelFailover"),
+    "reverse_replicate": _e("orchestration", _VM, ["REQ-28", "REQ-29"], "ReverseReplicate"),
+    "test_failover": _e("orchestration", _VM, ["REQ-31"], "TestFailover"),
+    "cleanup_test_failover": _e("orchestration", _VM, ["REQ-31"], "TestFailoverCleanup"),
+    "start_planned_recovery_plan": _e("orchestration", (), ["REQ-23", "REQ-33"], "PlannedFailover"),
+    "start_unplanned_recovery_plan": _e("orchestration", (), ["REQ-23", "REQ-33"], "UnplannedFailover"),
+    "start_test_recovery_plan": _e("orchestration", (), ["REQ-23", "REQ-33"], "TestFailover"),
+    "complete_shutdown_step": _e("orchestration", (), ["REQ-33"]),
+    "complete_failover_step": _e("orchestration", (), ["REQ-33"]),
+    "complete_boot_group": _e("orchestration", (), ["REQ-33", "REQ-34"]),
+    "confirm_manual_action": _e("orchestration", (), ["REQ-34"]),
+    "group_script_succeeds": _e("orchestration", (), ["REQ-34"]),
+    "restart_recovery_plan": _e("orchestration", (), ["REQ-34"]),
+    "close_recovery_plan": _e("orchestration", (), ["REQ-33"]),
+    # Hyper-V Replica engine.
+    "start_initial_replication": _e("engine", _VM, ["REQ-08", "REQ-09"]),
+    "begin_disk_copy": _e("engine", ("vm", "disk"), ["REQ-08"]),
+    "finish_disk_copy": _e("engine", ("vm", "disk"), ["REQ-08"]),
+    "complete_initial_replication": _e("engine", _VM, ["REQ-08"]),
+    "replicate_delta": _e("engine", _VM, ["REQ-10", "REQ-01"]),
+    "replication_fails": _e("engine", _VM, ["REQ-11", "REQ-21"]),
+    "retry_replication": _e("engine", _VM, ["REQ-21"]),
+    "logs_exceed_threshold": _e("engine", _VM, ["REQ-16"]),
+    "detect_unclosed_log": _e("engine", _VM, ["REQ-16"]),
+    "complete_resynchronization": _e("engine", _VM, ["REQ-18", "REQ-20"]),
+    # An operator on the Hyper-V hosts.
+    "start_vm": _e("operator", _VM, ["REQ-04", "REQ-33"]),
+    "shutdown_vm": _e("operator", _VM, ["REQ-24", "REQ-33"]),
+    "suspend_replication": _e("operator", _VM, ["REQ-13"]),
+    "resume_replication": _e("operator", _VM, ["REQ-13"]),
+    "start_resynchronization": _e("operator", _VM, ["REQ-18"]),
+    "suspend_resynchronization": _e("operator", _VM, ["REQ-19"]),
+    "resume_resynchronization": _e("operator", _VM, ["REQ-19"]),
+    "cancel_resynchronization": _e("operator", _VM, ["REQ-19"]),
+    "repair_replication": _e("operator", _VM, ["REQ-21"]),
+    # The guest workload.
+    "guest_write": _e("guest", _VM, ["REQ-08", "REQ-10"]),
+    # Environment: faults and their repair.
+    "site_outage": _e("environment", ("site",), ["REQ-25"], fault="site_outage"),
+    "site_restored": _e("environment", ("site",), ["REQ-29"], fault="site_outage"),
+    "vmm_server_outage": _e("environment", ("site",), ["REQ-02"], fault="vmm_server_outage"),
+    "vmm_server_restored": _e("environment", ("site",), ["REQ-02"], fault="vmm_server_outage"),
+    "host_crash": _e("environment", ("site",), ["REQ-16"], fault="host_crash"),
+    "host_restart": _e("environment", ("site",), ["REQ-16"], fault="host_crash"),
+    "network_partition": _e("environment", (), ["REQ-16", "REQ-21"], fault="network_partition"),
+    "network_restored": _e("environment", (), ["REQ-21"], fault="network_partition"),
+    "vault_outage": _e("environment", (), ["REQ-01"], fault="vault_outage"),
+    "vault_restored": _e("environment", (), ["REQ-01"], fault="vault_outage"),
+    "non_recoverable_error": _e("environment", _VM, ["REQ-21"], fault="non_recoverable_error"),
+    "group_script_fails": _e("environment", (), ["REQ-34"], fault="group_script_fails"),
+}

@@ -1,0 +1,1 @@
+"""Properties of the hvr_model model, stated as named claims."""
