@@ -35,7 +35,7 @@ from .replication import REPLICATION
 from .sites import NETWORK, SITE, VAULT, VM_ROLE
 from .world import SITE_NAMES, World, initial_world
 
-__all__ = ["MACHINES", "System", "BoundEvent", "Participant", "Step", "event_label"]
+__all__ = ["MACHINES", "System", "BoundEvent", "Participant", "Step", "EventRefused", "event_label"]
 
 #: Every machine of the model, in the order their effects run.
 MACHINES: tuple[MachineSpec, ...] = (PROTECTION, REPLICATION, VM_ROLE, TEST_FAILOVER, SITE, NETWORK,
@@ -74,6 +74,14 @@ class Step:
 
     event: BoundEvent
     rows: tuple[CompiledTransition, ...]
+
+
+class EventRefused(ValueError):
+    """An event that is not enabled in the given state; ``reasons`` says why."""
+
+    def __init__(self, label: str, reasons: list[str]):
+        self.label, self.reasons = label, reasons
+        super().__init__(f"{label} refused: {'; '.join(reasons)}")
 
 
 def event_label(name: str, config: Config, args: Args) -> str:
@@ -198,6 +206,42 @@ class System:
                 vms[i] = new_vm
                 out.append((label, w._replace(vms=tuple(vms))))
         return out
+
+    def apply(self, w: World, label: str) -> World:
+        """The state after event ``label``; :class:`EventRefused` says why if it is not enabled.
+
+        >>> from hvr_model.config import load_config
+        >>> system = System(load_config("single_vm"))
+        >>> w = system.apply(system.initial_states()[0], "enable_protection(vm=web)")
+        >>> str(w.vms[0].protection)
+        'EnablingProtection'
+        >>> system.apply(w, "commit(vm=web)")
+        Traceback (most recent call last):
+        ...
+        hvr_model.compose.EventRefused: commit(vm=web) refused: protection is EnablingProtection, commit needs PlannedFailoverPendingCommit or UnplannedFailoverPendingCommit
+        """
+        event = self.event_by_label.get(label)
+        if event is None:
+            raise EventRefused(label, [f"no such event in configuration {self.config.name!r}"])
+        steps = list(self.steps(w, (event,)))
+        if not steps:
+            raise EventRefused(label, self.refusal_reasons(w, event))
+        return self.fire(w, steps[0])
+
+    def refusal_reasons(self, w: World, event: BoundEvent) -> list[str]:
+        """Why ``event`` is not enabled in ``w``: a wrong machine state, or the guards that fail."""
+        reasons = []
+        for p in event.participants:
+            current = p.current(w, event.args)
+            rows = p.rows.get(current)
+            if not rows:
+                needed = " or ".join(sorted(str(s) for s in p.rows))
+                reasons.append(f"{p.machine.name} is {current}, {event.args.event} needs {needed}")
+                continue
+            failing = [g for g in rows[0].conditions if not self.guard(g)(w, event.args)]
+            if all(any(not self.guard(g)(w, event.args) for g in row.conditions) for row in rows):
+                reasons.append(f"{p.machine.name} guard failed: {', '.join(failing)}")
+        return reasons
 
     def successors_uncached(self, w: World) -> list[tuple[str, World]]:
         """Reference successor function without the per-VM cache (used to test the cache)."""

@@ -1,0 +1,208 @@
+"""Command line: ``hvr-model check`` and friends.
+
+Exit codes: 0 every property holds, 1 a property is violated (the
+counterexample is printed), 2 bad input (configuration, arguments).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import Sequence
+
+from .config import ConfigError, config_names, load_config
+from .describe import changes, describe
+from .explorer import Progress
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own exit code for bad arguments is 2 as well
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hvr-model", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    check = sub.add_parser("check", help="explore a configuration and check every property")
+    check.add_argument("--config", default="default",
+                       help="a shipped configuration name or a TOML file (default: default)")
+    check.add_argument("--mutant", help="check a deliberately broken variant of the model (see 'mutants')")
+    check.add_argument("--json", action="store_true", help="print the result as JSON (schema in README)")
+    check.add_argument("--max-states", type=_positive_int, help="stop exploring after this many states")
+    check.add_argument("--quiet", action="store_true", help="no progress display")
+    manifest = sub.add_parser("manifest", help="run every manifest entry (configurations and mutants)")
+    manifest.add_argument("--update", action="store_true",
+                          help="rewrite the pinned counts and violations in specs/manifest.toml")
+    manifest.add_argument("--only", help="run only entries whose name contains this text")
+    sub.add_parser("configs", help="list the shipped configurations")
+    sub.add_parser("mutants", help="list the mutants and the property each must violate")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest}
+        return commands[args.command](args)
+    except ConfigError as exc:
+        print(f"hvr-model: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _configs(args) -> int:
+    for name in config_names():
+        cfg = load_config(name)
+        print(f"{name:30} {cfg.description.splitlines()[0] if cfg.description else ''}")
+    return EXIT_OK
+
+
+def _mutants(args) -> int:
+    from .mutants import MUTANTS
+    for m in MUTANTS.values():
+        print(f"{m.name:50} kills {m.kills:50} on {m.config}")
+    return EXIT_OK
+
+
+def _manifest(args) -> int:
+    from .specs import manifest
+    results, failed = [], 0
+    for entry in manifest.entries():
+        if args.only and args.only not in entry.name:
+            continue
+        result = manifest.run_entry(entry)
+        diffs = manifest.differences(entry, result)
+        failed += bool(diffs)
+        results.append((entry, result))
+        print(f"{'ok  ' if not diffs else 'DIFF'} {entry.name:70} {result.exploration.states:>9,} states "
+              f"{result.exploration.seconds:6.1f} s" + "".join(f"\n       {d}" for d in diffs))
+    if args.update:
+        if args.only:
+            raise ConfigError("--update: rewrites the whole manifest, do not combine it with --only")
+        manifest.MANIFEST_PATH.write_text(manifest.render(results))
+        print(f"updated {manifest.MANIFEST_PATH}")
+        return EXIT_OK
+    return EXIT_VIOLATED if failed else EXIT_OK
+
+
+def _load(args):
+    config = load_config(args.config)
+    if args.mutant:
+        from .mutants import MUTANTS
+        if args.mutant not in MUTANTS:
+            raise ConfigError(f"--mutant: unknown mutant {args.mutant!r} (see 'hvr-model mutants')")
+        config = dataclasses.replace(config, mutant=args.mutant)
+    return config
+
+
+def _check(args) -> int:
+    from .specs.check import check
+    config = _load(args)
+    progress = None if args.quiet or args.json else _ProgressLine(sys.stderr)
+    result = check(config, max_states=args.max_states, progress=progress)
+    if progress:
+        progress.done()
+    if args.json:
+        json.dump(_as_json(result), sys.stdout, indent=2)
+        print()
+    else:
+        _print_report(result)
+    return EXIT_OK if result.holds else EXIT_VIOLATED
+
+
+class _ProgressLine:
+    """States, states/s and depth on one line, rewritten in place on a terminal."""
+
+    def __init__(self, stream):
+        self.stream, self.tty, self.last = stream, stream.isatty(), 0.0
+
+    def __call__(self, p: Progress) -> None:
+        line = f"exploring: {p.states:,} states, {p.edges:,} edges, depth {p.depth}, " \
+               f"{p.states_per_second:,.0f} states/s"
+        if self.tty:
+            self.stream.write("\r" + line + "\x1b[K")
+        elif p.seconds - self.last >= 5 or self.last == 0:
+            self.stream.write(line + "\n")
+            self.last = p.seconds or 1e-9
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def _print_report(result) -> None:
+    e, cfg = result.exploration, result.config
+    mutant = f" (mutant {cfg.mutant})" if cfg.mutant else ""
+    print(f"configuration {cfg.name}{mutant}: {e.states:,} states, {e.edges:,} transitions, depth {e.depth}, "
+          f"{e.seconds:.1f} s ({e.states_per_second:,.0f} states/s)"
+          + ("" if e.complete else "  [INCOMPLETE: --max-states reached]"))
+    width = max(len(r.name) for r in result.results)
+    print(f"\n{'property':{width}}  {'kind':14}  {'result':9}  requirements")
+    for r in result.results:
+        verdict = "n/a" if r.skipped else ("holds" if r.holds else "VIOLATED")
+        print(f"{r.name:{width}}  {r.kind:14}  {verdict:9}  {', '.join(r.requirements)}")
+    for r in result.results:
+        if not r.holds and not r.skipped:
+            _print_counterexample(r, cfg)
+    print(f"\n{'all properties hold' if result.holds else 'violated: ' + ', '.join(result.violated)}")
+
+
+def _print_counterexample(r, config) -> None:
+    print(f"\ncounterexample for {r.name}: {r.doc}")
+    if not r.counterexample:
+        print("  (the claim failed with no path: nothing satisfied it)")
+        return
+    for i, (before, step) in enumerate(_pairs(r.counterexample)):
+        if before is None:
+            print(f"  0. initial state")
+            continue
+        diff = changes(before.state, step.state, config)
+        shown = ", ".join(f"{k}: {a} -> {b}" for k, (a, b) in diff.items()) or "no visible change"
+        print(f"  {i}. {step.action}\n       {shown}")
+
+
+def _pairs(steps):
+    return zip([None] + steps[:-1], steps)
+
+
+def _path_json(steps, config):
+    if steps is None:
+        return None
+    out = []
+    for i, (before, step) in enumerate(_pairs(steps)):
+        item = {"step": i, "action": step.action, "state": describe(step.state, config)}
+        if before is not None:
+            item["changes"] = {k: list(v) for k, v in changes(before.state, step.state, config).items()}
+        out.append(item)
+    return out
+
+
+def _as_json(result) -> dict:
+    e, cfg = result.exploration, result.config
+    return {
+        "config": cfg.name, "mutant": cfg.mutant, "complete": e.complete, "states": e.states,
+        "edges": e.edges, "depth": e.depth, "seconds": round(e.seconds, 3), "holds": result.holds,
+        "properties": [{"name": r.name, "kind": r.kind, "holds": r.holds, "skipped": r.skipped or None,
+                        "requirements": list(r.requirements),
+                        "counterexample": _path_json(r.counterexample, cfg)} for r in result.results],
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

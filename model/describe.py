@@ -1,0 +1,48 @@
+"""Readable views of a state: flat ``{path: value}`` dicts and step-by-step diffs.
+
+>>> from hvr_model.config import load_config
+>>> from hvr_model.world import initial_world
+>>> cfg = load_config("single_vm")
+>>> flat = describe(initial_world(cfg), cfg)
+>>> flat["vm[web].protection"], flat["site[primary]"], flat["vm[web].power[primary]"]
+('Unprotected', 'Online', 'Serving')
+>>> changes(initial_world(cfg), initial_world(cfg)._replace(vault="Unreachable"), cfg)
+{'vault': ('Reachable', 'Unreachable')}
+"""
+from __future__ import annotations
+
+from .config import Config
+from .world import SITE_NAMES, World, direction, replication_health, replication_mode
+
+__all__ = ["describe", "changes"]
+
+
+def _vm_view(w: World, i: int, config: Config) -> dict[str, str]:
+    vm, name = w.vms[i], config.vms[i].name
+    out = {f"vm[{name}].{field}": str(getattr(vm, field))
+           for field in ("protection", "phase", "active", "test", "snapshot", "unsent", "unclosed_log",
+                         "retries", "older_points", "chosen_point")}
+    for s, site in enumerate(SITE_NAMES):
+        out[f"vm[{name}].power[{site}]"] = str(vm.power[s])
+        out[f"vm[{name}].mode[{site}]"] = replication_mode(w, i, s)
+    for d, progress in enumerate(vm.disks):
+        out[f"vm[{name}].disk[{d}]"] = str(progress)
+    out[f"vm[{name}].direction"] = str(direction(w, i))
+    out[f"vm[{name}].health"] = str(replication_health(w, i))
+    return out
+
+
+def describe(w: World, config: Config) -> dict[str, str]:
+    """Every variable of the state (and the derived mode, direction, health) by path."""
+    out = {f"site[{site}]": str(w.sites[s]) for s, site in enumerate(SITE_NAMES)}
+    out |= {"network": str(w.network), "vault": str(w.vault), "plan.status": str(w.plan_status),
+            "plan.kind": str(w.plan_kind), "plan.group": str(w.plan_group)}
+    for i in range(len(w.vms)):
+        out |= _vm_view(w, i, config)
+    return out
+
+
+def changes(before: World, after: World, config: Config) -> dict[str, tuple[str, str]]:
+    """The paths whose value differs between two states, with (old, new)."""
+    a, b = describe(before, config), describe(after, config)
+    return {path: (a[path], b[path]) for path in b if a.get(path) != b[path]}
