@@ -2,6 +2,7 @@
 import doctest
 import importlib
 import pkgutil
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ def _modules():
     for package in (hvr_model, hvr_model.specs):
         names.append(package.__name__)
         for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-            if info.name != "hvr_model.specs":
+            if info.name not in ("hvr_model.specs", "hvr_model.__main__"):
                 names.append(info.name)
     return sorted(set(names)) + ["twophase"]
 
@@ -24,3 +25,9 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name}"
+
+
+def test_readme_examples_run():
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    result = doctest.testfile(str(readme), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
