@@ -68,7 +68,7 @@ class Bounds:
     """Abstraction bounds that keep the explored state space finite."""
 
     log_threshold: int = 1          # unsent log batches that stand for "logs past 50% of VHD size"
-    retry_attempts: int = 0         # back-off attempts distinguished before the count saturates
+    retry_attempts: int = 1         # failed retries distinguished before the count saturates (>= 1)
     max_concurrent_faults: int = 1  # faults active at the same time
 
 
@@ -194,7 +194,7 @@ def _parse_bounds(raw: Any) -> Bounds:
     d = Bounds()
     return Bounds(
         log_threshold=_int_range("bounds.log_threshold", raw.get("log_threshold", d.log_threshold), 1, 8),
-        retry_attempts=_int_range("bounds.retry_attempts", raw.get("retry_attempts", d.retry_attempts), 0, 6),
+        retry_attempts=_int_range("bounds.retry_attempts", raw.get("retry_attempts", d.retry_attempts), 1, 6),
         max_concurrent_faults=_int_range("bounds.max_concurrent_faults",
                                          raw.get("max_concurrent_faults", d.max_concurrent_faults), 0, 3))
 

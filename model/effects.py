@@ -10,7 +10,7 @@ from .config import Config
 from .guards import Args
 from .protection import PENDING_COMMIT
 from .recovery_plan import PlanKind
-from .replication import DELTA_PHASES, DiskCopy
+from .replication import TRACKING_PHASES, DiskCopy
 from .sites import VmPower
 from .world import VmState, World, replica_site, source_site
 
@@ -52,6 +52,10 @@ class Effects:
         disks[a.disk] = progress
         return _update_vm(w, a.vm, disks=tuple(disks))
 
+    def mark_all_disks_in_sync(self, w: World, a: Args) -> World:
+        """A completed resync leaves every disk in sync, finishing an interrupted initial copy."""
+        return _update_vm(w, a.vm, disks=(DiskCopy.COPIED,) * len(w.vms[a.vm].disks))
+
     def reset_disk_copies(self, w: World, a: Args) -> World:
         return _update_vm(w, a.vm, disks=(DiskCopy.PENDING,) * len(w.vms[a.vm].disks))
 
@@ -72,7 +76,7 @@ class Effects:
         return _update_vm(w, a.vm, retries=0)
 
     def back_off(self, w: World, a: Args) -> World:
-        retries = min(w.vms[a.vm].retries + 1, self.config.bounds.retry_attempts)
+        retries = min(w.vms[a.vm].retries + 1, self.config.bounds.retry_attempts)  # saturates
         return _update_vm(w, a.vm, retries=retries)
 
     def reset_recovery_points(self, w: World, a: Args) -> World:
@@ -126,7 +130,7 @@ class Effects:
     def _crash_vm(self, vm: VmState, site: int) -> VmState:
         if vm.power[site] is VmPower.OFF:
             return vm
-        unclosed = vm.unclosed_log or (source_site(vm) == site and vm.phase in DELTA_PHASES)
+        unclosed = vm.unclosed_log or (source_site(vm) == site and vm.phase in TRACKING_PHASES)
         return vm._replace(power=_with_power(vm, site, VmPower.OFF), unclosed_log=unclosed)
 
     # -- recovery plan --------------------------------------------------------------------------

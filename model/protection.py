@@ -69,7 +69,7 @@ TRANSITIONS = (
       _ORCHESTRATE + ["source_vmm_up", "vm_not_locked_by_plan"],
       after=["keep_chosen_recovery_point", "serve_booted_workload"]),
     t("cancel_failover", [P.PLANNED_FAILOVER_PENDING_COMMIT, P.UNPLANNED_FAILOVER_PENDING_COMMIT],
-      P.UNPROTECTED, _ORCHESTRATE + ["source_vmm_up", "vm_not_locked_by_plan"],
+      P.UNPROTECTED, _ORCHESTRATE + ["source_vmm_up", "replica_vmm_up", "vm_not_locked_by_plan"],
       after=["power_off_failed_over_vm", "keep_chosen_recovery_point"]),
     t("reverse_replicate", [P.PLANNED_FAILOVER_COMMITTED, P.UNPLANNED_FAILOVER_COMMITTED], P.PROTECTED,
       _ORCHESTRATE + ["both_vmm_servers_up", "replication_path_up", "vm_not_locked_by_plan"]),

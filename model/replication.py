@@ -41,6 +41,7 @@ class DiskCopy(StrEnum):
 
 
 class Health(StrEnum):
+    NOT_APPLICABLE = "NotApplicable"   # no replication relationship
     NORMAL = "Normal"
     WARNING = "Warning"
     CRITICAL = "Critical"
@@ -75,7 +76,7 @@ TRANSITIONS = (
     t("finish_disk_copy", R.INITIAL_REPLICATION_IN_PROGRESS, "=",
       ["disk_copying", "copy_path_up"], after=["mark_disk_copied"]),
     t("complete_initial_replication", R.INITIAL_REPLICATION_IN_PROGRESS, R.REPLICATING,
-      ["all_disks_copied", "replication_path_up"], after=["ship_logs", "delete_snapshot"]),
+      ["all_disks_copied", "log_closed_cleanly", "replication_path_up"], after=["ship_logs", "delete_snapshot"]),
     # Guest writes go to the replication log while it is tracked.
     t("guest_write", list(TRACKING_PHASES), "=", ["workload_running", "log_below_limit"],
       after=["append_to_log"]),
@@ -83,11 +84,11 @@ TRANSITIONS = (
     t("guest_write", list(TRACKING_PHASES), "=", ["workload_running", "log_at_limit"]),
     t("guest_write", list(_NOT_TRACKING), "=", ["workload_running"]),
     # Delta replication: each interval the log is switched, sent and merged (REQ-10, 11, 21).
-    t("replicate_delta", R.REPLICATING, "=", ["log_pending", "replication_path_up"],
+    t("replicate_delta", R.REPLICATING, "=", ["log_pending", "log_closed_cleanly", "replication_path_up"],
       after=["ship_logs", "add_recovery_point"]),
     t("replication_fails", R.REPLICATING, R.RETRYING_AFTER_ERROR, ["log_pending", "replication_path_down"],
       after=["reset_retries"]),
-    t("retry_replication", R.RETRYING_AFTER_ERROR, R.REPLICATING, ["replication_path_up"],
+    t("retry_replication", R.RETRYING_AFTER_ERROR, R.REPLICATING, ["log_closed_cleanly", "replication_path_up"],
       after=["ship_logs", "add_recovery_point", "reset_retries"]),
     t("retry_replication", R.RETRYING_AFTER_ERROR, "=", ["replication_path_down"], after=["back_off"]),
     t("suspend_replication", [R.REPLICATING, R.RETRYING_AFTER_ERROR], R.SUSPENDED, ["source_host_up"],
@@ -99,6 +100,9 @@ TRANSITIONS = (
       ["log_at_limit"], after=["discard_logs", "reset_retries"]),
     t("detect_unclosed_log", list(DELTA_PHASES), R.WAITING_FOR_START_RESYNCHRONIZE,
       ["unclosed_log", "source_host_up"], after=["discard_logs", "reset_retries"]),
+    # A crash during the initial copy: the copy cannot finish from an open log, a resync completes it.
+    t("detect_unclosed_log", R.INITIAL_REPLICATION_IN_PROGRESS, R.WAITING_FOR_START_RESYNCHRONIZE,
+      ["unclosed_log", "source_host_up"], after=["discard_logs", "delete_snapshot"]),
     t("non_recoverable_error", list(DELTA_PHASES), R.ERROR, ["source_host_up"], after=["reset_retries"]),
     t("repair_replication", R.ERROR, R.WAITING_FOR_START_RESYNCHRONIZE, ["source_host_up"],
       after=["discard_logs"]),
@@ -109,7 +113,7 @@ TRANSITIONS = (
     t("resume_resynchronization", R.RESYNCHRONIZE_SUSPENDED, R.RESYNCHRONIZING, ["replication_path_up"]),
     t("cancel_resynchronization", list(RESYNC_PHASES), R.WAITING_FOR_START_RESYNCHRONIZE, ["source_host_up"]),
     t("complete_resynchronization", R.RESYNCHRONIZING, R.REPLICATING, ["replication_path_up"],
-      after=["ship_logs", "reset_recovery_points"]),
+      after=["ship_logs", "reset_recovery_points", "mark_all_disks_in_sync"]),
     # The engine's side of ASR operations.
     t("disable_protection", list(R), R.DISABLED, [], after=["delete_snapshot", "discard_logs",
                                                             "reset_disk_copies", "reset_retries"]),

@@ -137,9 +137,12 @@ def replication_health(world: World, vm_index: int) -> Health:
     """ReplicationHealth of a VM, derived from its state (REQ-17, 21, 22)."""
     vm = world.vms[vm_index]
     R = ReplicationPhase
+    if vm.protection is ProtectionState.UNPROTECTED:
+        return Health.NOT_APPLICABLE
     if vm.phase in (R.ERROR, R.WAITING_FOR_START_RESYNCHRONIZE, *RESYNC_PHASES):
         return Health.CRITICAL
     if vm.phase is R.RETRYING_AFTER_ERROR:
+        # The first failed cycle is a missed cycle; failing again means it cannot send.
         return Health.CRITICAL if vm.retries > 0 else Health.WARNING
     if vm.phase in (R.READY_FOR_INITIAL_REPLICATION, R.WAITING_FOR_INITIAL_REPLICATION,
                     R.INITIAL_REPLICATION_IN_PROGRESS, R.SUSPENDED):

@@ -18,6 +18,7 @@ import pytest
 from hvr_model.compose import EventRefused, System
 from hvr_model.config import load_config
 from hvr_model.drill import TestFailoverState
+from hvr_model.events import EVENTS
 from hvr_model.protection import ProtectionState
 from hvr_model.recovery_plan import PlanKind, PlanStatus
 from hvr_model.replication import DiskCopy, Health, ReplicationPhase
@@ -333,8 +334,9 @@ def test_manual_action_pauses_the_plan_until_confirmed():
     run = _planned_plan_to_boot_step().do("start_vm(vm=db)", "group_script_succeeds()", "start_vm(vm=app)")
     run.do("complete_boot_group()")
     assert run.world.plan_status is S.AWAITING_MANUAL_ACTION
-    plan_steps = {label for label in run.enabled() if label.endswith("()")}
-    assert plan_steps == {"confirm_manual_action()", "vault_outage()"}
+    plan_steps = {label for label in run.enabled()
+                  if label.endswith("()") and EVENTS[label[:-2]].kind != "environment"}
+    assert plan_steps == {"confirm_manual_action()"}
     assert "AwaitingManualAction" in run.refused("close_recovery_plan()")
     assert "vm_not_locked_by_plan" in run.refused("commit(vm=app)")   # plan VMs wait too
     run.do("confirm_manual_action()")
@@ -442,8 +444,12 @@ def test_orchestration_is_refused_while_the_vault_is_down_but_replicate_delta_st
     assert "vault_reachable" in run.refused("unplanned_failover(vm=web)")
     run.do("replicate_delta(vm=web)")                       # host to host, no vault needed
     assert run.vm("web").unsent == 0 and run.vm("web").phase is R.REPLICATING
-    run.do("vault_restored()", "planned_failover(vm=web)")
+    run.do("vault_restored()", "planned_failover(vm=web)", "start_vm(vm=web)", "vault_outage()")
     assert run.vm("web").protection is P.PLANNED_FAILOVER_PENDING_COMMIT
+    assert "vault_reachable" in run.refused("commit(vm=web)")
+    assert "vault_reachable" in run.refused("cancel_failover(vm=web)")
+    run.do("vault_restored()", "commit(vm=web)")
+    assert run.vm("web").protection is P.PLANNED_FAILOVER_COMMITTED
 
 
 def test_vm_operations_are_refused_while_the_vmm_server_they_need_is_down():
