@@ -36,13 +36,25 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the result as JSON (schema in README)")
     check.add_argument("--max-states", type=_positive_int, help="stop exploring after this many states")
     check.add_argument("--quiet", action="store_true", help="no progress display")
+    check.add_argument("--report", metavar="DIR", help="write a self-contained HTML report to DIR/index.html")
+    check.add_argument("--export-graph", metavar="FILE", type=_graph_file,
+                       help="write the explored graph to FILE.graphml (GraphML) or FILE.json (node-link JSON)")
+    check.add_argument("--itf", metavar="DIR", help="write each counterexample to DIR/PROPERTY.itf.json (ITF)")
     manifest = sub.add_parser("manifest", help="run every manifest entry (configurations and mutants)")
     manifest.add_argument("--update", action="store_true",
                           help="rewrite the pinned counts and violations in specs/manifest.toml")
     manifest.add_argument("--only", help="run only entries whose name contains this text")
     sub.add_parser("configs", help="list the shipped configurations")
     sub.add_parser("mutants", help="list the mutants and the property each must violate")
+    diagrams = sub.add_parser("diagrams", help="regenerate the state diagrams (DOT and SVG) in a folder")
+    diagrams.add_argument("--out", default="diagrams", help="the folder to write (default: diagrams)")
     return parser
+
+
+def _graph_file(text: str) -> str:
+    if not text.endswith((".graphml", ".json")):
+        raise argparse.ArgumentTypeError(f"must end in .graphml or .json, got {text!r}")
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -58,7 +70,8 @@ def _positive_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest}
+        commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest,
+                    "diagrams": _diagrams}
         return commands[args.command](args)
     except ConfigError as exc:
         print(f"hvr-model: error: {exc}", file=sys.stderr)
@@ -122,7 +135,32 @@ def _check(args) -> int:
         print()
     else:
         _print_report(result)
+    _write_outputs(args, result)
     return EXIT_OK if result.holds else EXIT_VIOLATED
+
+
+def _write_outputs(args, result) -> None:
+    """The files asked for with --report, --export-graph and --itf; each path is named on stderr."""
+    from . import exports, report
+    written = []
+    if args.report:
+        written.append(report.write_report(result, args.report))
+    if args.export_graph:
+        written.append(exports.write_graph(result.exploration, result.config, args.export_graph))
+    if args.itf:
+        traces = exports.write_itf(result, args.itf)
+        written += traces
+        if not traces:
+            print(f"--itf: no counterexample to write to {args.itf}", file=sys.stderr)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+
+
+def _diagrams(args) -> int:
+    from .diagrams import write_diagrams
+    for path in write_diagrams(args.out):
+        print(f"wrote {path}")
+    return EXIT_OK
 
 
 class _ProgressLine:
