@@ -93,6 +93,8 @@ def event_label(name: str, config: Config, args: Args) -> str:
         parts.append(f"site={SITE_NAMES[args.site]}")
     if args.disk is not None:
         parts.append(f"disk={args.disk}")
+    if args.block is not None:
+        parts += [f"block={args.block}", f"data={args.value}"]
     return f"{name}({', '.join(parts)})"
 
 
@@ -147,13 +149,22 @@ class System:
         for vm, site in product(vms, sites):
             if vm is not None and name in self.config.vms[vm].exclude:
                 continue
+            if name == "guest_write" and self.config.data is not None:
+                yield from self._data_writes(vm)
+                continue
             disks = range(self.config.vms[vm].disks) if "disk" in spec.params else [None]
             for disk in disks:
                 yield Args(name, vm, site, disk)
 
+    def _data_writes(self, vm: int) -> Iterator[Args]:
+        """In data configurations a guest write names its disk, block and value."""
+        data = self.config.data
+        for disk, block, value in product(range(self.config.vms[vm].disks), range(data.blocks), data.values):
+            yield Args("guest_write", vm, None, disk, block, value)
+
     # -- exploring ---------------------------------------------------------------------------
     def initial_states(self) -> list[World]:
-        return [initial_world(self.config)]
+        return [initial_world(self.config, self.effects.engine_class)]
 
     def guard(self, name: str) -> Callable[[World, Args], bool]:
         fn = self._guard_fns.get(name)

@@ -21,12 +21,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Config", "VmConfig", "PlanGroup", "Policy", "Bounds", "ConfigError", "load_config",
+__all__ = ["Config", "VmConfig", "PlanGroup", "Policy", "Bounds", "DataConfig", "ConfigError", "load_config",
            "parse_config", "config_names", "FAULTS", "POST_ACTIONS"]
 
 #: Environment actions a configuration may enable (REQUIREMENTS, "Faults").
 FAULTS = ("site_outage", "vmm_server_outage", "host_crash", "network_partition", "vault_outage",
-          "non_recoverable_error", "group_script_fails")
+          "non_recoverable_error", "group_script_fails", "log_corruption")
 POST_ACTIONS = ("none", "manual", "script")
 COPY_FREQUENCIES = ("30s", "5min", "15min")
 INITIAL_REPLICATION = ("online", "scheduled", "offline")
@@ -73,6 +73,15 @@ class Bounds:
 
 
 @dataclass(frozen=True)
+class DataConfig:
+    """Real bytes in the explored state: each VM runs the reference block store (small disks)."""
+
+    blocks: int = 1                   # blocks per disk
+    values: tuple[str, ...] = ("A", "B")   # what a guest write may put in a block (one byte each)
+    max_writes: int = 2               # guest writes a VM's source history may hold
+
+
+@dataclass(frozen=True)
 class Config:
     name: str
     vms: tuple[VmConfig, ...]
@@ -83,6 +92,7 @@ class Config:
     faults: tuple[str, ...] = ()
     plan: tuple[PlanGroup, ...] = ()
     exclude: tuple[str, ...] = ()   # protocol events left out of this configuration (scoping)
+    data: DataConfig | None = None  # real bytes in the state (small configurations only)
     mutant: str | None = None
 
     def group_of(self, vm: int) -> int | None:
@@ -235,7 +245,24 @@ def _parse_plan(raw: Any, vms: tuple[VmConfig, ...]) -> tuple[PlanGroup, ...]:
 
 
 _TOP_KEYS = {"name", "description", "initially_protected", "vms", "policy", "bounds", "faults",
-             "recovery_plan", "exclude", "mutant"}
+             "recovery_plan", "exclude", "data", "mutant"}
+
+
+def _parse_data(raw: Any) -> DataConfig:
+    _check_type("data", raw, dict)
+    _check_keys("data", raw, set(DataConfig.__dataclass_fields__))
+    d = DataConfig()
+    values = _check_type("data.values", raw.get("values", list(d.values)), list)
+    if not 1 <= len(values) <= 4:
+        raise ConfigError(f"data.values: must list 1 to 4 values, got {len(values)}")
+    for i, value in enumerate(values):
+        _check_type(f"data.values[{i}]", value, str)
+        if len(value.encode()) != 1 or value == "\0":
+            raise ConfigError(f"data.values[{i}]: must be one non-zero byte, got {value!r}")
+    if len(set(values)) != len(values):
+        raise ConfigError("data.values: lists a value twice")
+    return DataConfig(blocks=_int_range("data.blocks", raw.get("blocks", d.blocks), 1, 4), values=tuple(values),
+                      max_writes=_int_range("data.max_writes", raw.get("max_writes", d.max_writes), 1, 6))
 
 
 def parse_config(raw: dict[str, Any]) -> Config:
@@ -259,8 +286,11 @@ def parse_config(raw: dict[str, Any]) -> Config:
         faults=_parse_faults(raw.get("faults", [])),
         plan=_parse_plan(raw["recovery_plan"], vms) if "recovery_plan" in raw else (),
         exclude=_parse_exclude("exclude", raw.get("exclude", [])),
+        data=_parse_data(raw["data"]) if "data" in raw else None,
         mutant=mutant)
     _check_plan_scope(config)
+    if config.data is not None and config.initially_protected:
+        raise ConfigError("data: the block store starts unprotected; set initially_protected = false")
     return config
 
 

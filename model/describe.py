@@ -29,6 +29,30 @@ def _vm_view(w: World, i: int, config: Config) -> dict[str, str]:
         out[f"vm[{name}].disk[{d}]"] = str(progress)
     out[f"vm[{name}].direction"] = str(direction(w, i))
     out[f"vm[{name}].health"] = str(replication_health(w, i))
+    if vm.data is not None:
+        out |= _data_view(vm.data, name)
+    return out
+
+
+def _blocks(image) -> str:
+    """A disk's blocks as text: ``.`` for unwritten, else the bytes (decoded when printable)."""
+    return "|".join("." if b is None else b.decode("latin-1") if b.isascii() and b.isalnum() else b.hex()
+                    for b in image.blocks)
+
+
+def _data_view(data, name: str) -> dict[str, str]:
+    """Disk contents on each site, the write history and what the replica holds (data configurations)."""
+    out = {f"vm[{name}].data.phase": data.phase,
+           f"vm[{name}].data.history": " ".join(f"{w.disk}:{w.block}={w.data.decode('latin-1')}"
+                                                for w in data.history) or "-"}
+    for s, site in enumerate(SITE_NAMES):
+        for d, image in enumerate(data.images[s]):
+            out[f"vm[{name}].data.disk[{d}][{site}]"] = _blocks(image)
+    if data.replica is not None and data.point_seq:
+        out[f"vm[{name}].data.points_hold_writes"] = ",".join(
+            str(data.point_seq.get(p.point_id, "?")) for p in data.replica.points)
+    if data.last_failover is not None:
+        out[f"vm[{name}].data.lost_writes"] = str(len(data.last_failover.lost_writes))
     return out
 
 
@@ -45,4 +69,4 @@ def describe(w: World, config: Config) -> dict[str, str]:
 def changes(before: World, after: World, config: Config) -> dict[str, tuple[str, str]]:
     """The paths whose value differs between two states, with (old, new)."""
     a, b = describe(before, config), describe(after, config)
-    return {path: (a[path], b[path]) for path in b if a.get(path) != b[path]}
+    return {path: (a.get(path, "-"), b[path]) for path in b if a.get(path) != b[path]}

@@ -95,4 +95,6 @@ EVENTS: dict[str, EventSpec] = {
     "vault_restored": _e("environment", (), ["REQ-01"], fault="vault_outage"),
     "non_recoverable_error": _e("environment", _VM, ["REQ-21"], fault="non_recoverable_error"),
     "group_script_fails": _e("environment", (), ["REQ-34"], fault="group_script_fails"),
+    "receive_corrupted_log": _e("environment", _VM, ["REQ-16", "REQ-37"], fault="log_corruption",
+                                doc="a log damaged on the way reaches the replica"),
 }

@@ -34,6 +34,8 @@ class Args(NamedTuple):
     vm: int | None = None
     site: int | None = None
     disk: int | None = None
+    block: int | None = None     # guest writes in data configurations
+    value: str | None = None
 
 
 class Guards:
@@ -99,6 +101,10 @@ class Guards:
     def no_test_failover(self, w: World, a: Args) -> bool:
         return w.vms[a.vm].test is TestFailoverState.NONE
 
+    def replica_has_consistent_point(self, w: World, a: Args) -> bool:
+        """Not while the first sync after an unplanned failover's reverse replication runs (model decision)."""
+        return not w.vms[a.vm].diverged_replica
+
     def older_recovery_point_exists(self, w: World, a: Args) -> bool:
         return w.vms[a.vm].older_points
 
@@ -133,6 +139,11 @@ class Guards:
 
     def all_disks_copied(self, w: World, a: Args) -> bool:
         return all(d is DiskCopy.COPIED for d in w.vms[a.vm].disks)
+
+    def write_budget_left(self, w: World, a: Args) -> bool:
+        """Data configurations bound the writes a VM's history may hold."""
+        data = w.vms[a.vm].data
+        return data is None or len(data.history) < self.config.data.max_writes
 
     def log_pending(self, w: World, a: Args) -> bool:
         return w.vms[a.vm].unsent > 0

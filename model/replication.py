@@ -72,20 +72,25 @@ TRANSITIONS = (
     t("start_initial_replication", [R.READY_FOR_INITIAL_REPLICATION, R.WAITING_FOR_INITIAL_REPLICATION],
       R.INITIAL_REPLICATION_IN_PROGRESS, ["source_host_up"], after=["take_snapshot"]),
     t("begin_disk_copy", R.INITIAL_REPLICATION_IN_PROGRESS, "=",
-      ["disk_pending", "no_disk_copying", "copy_path_up"], after=["mark_disk_copying"]),
+      ["disk_pending", "no_disk_copying", "log_closed_cleanly", "copy_path_up"], after=["mark_disk_copying"]),
     t("finish_disk_copy", R.INITIAL_REPLICATION_IN_PROGRESS, "=",
-      ["disk_copying", "copy_path_up"], after=["mark_disk_copied"]),
+      ["disk_copying", "log_closed_cleanly", "copy_path_up"], after=["mark_disk_copied"]),
     t("complete_initial_replication", R.INITIAL_REPLICATION_IN_PROGRESS, R.REPLICATING,
       ["all_disks_copied", "log_closed_cleanly", "replication_path_up"], after=["ship_logs", "delete_snapshot"]),
     # Guest writes go to the replication log while it is tracked.
-    t("guest_write", list(TRACKING_PHASES), "=", ["workload_running", "log_below_limit"],
-      after=["append_to_log"]),
+    t("guest_write", list(TRACKING_PHASES), "=", ["workload_running", "write_budget_left", "log_below_limit"],
+      after=["append_to_log", "write_block"]),
     # Past the modelled bound the log keeps growing, but the abstraction saturates.
-    t("guest_write", list(TRACKING_PHASES), "=", ["workload_running", "log_at_limit"]),
-    t("guest_write", list(_NOT_TRACKING), "=", ["workload_running"]),
+    t("guest_write", list(TRACKING_PHASES), "=", ["workload_running", "write_budget_left", "log_at_limit"],
+      after=["write_block"]),
+    t("guest_write", list(_NOT_TRACKING), "=", ["workload_running", "write_budget_left"], after=["write_block"]),
     # Delta replication: each interval the log is switched, sent and merged (REQ-10, 11, 21).
     t("replicate_delta", R.REPLICATING, "=", ["log_pending", "log_closed_cleanly", "replication_path_up"],
       after=["ship_logs", "add_recovery_point"]),
+    # An invalid log reaching the replica is refused, never applied; a resync follows (REQ-16, 37).
+    t("receive_corrupted_log", R.REPLICATING, R.WAITING_FOR_START_RESYNCHRONIZE,
+      ["log_pending", "log_closed_cleanly", "replication_path_up"],
+      after=["deliver_corrupted_log", "discard_logs", "reset_retries"]),
     t("replication_fails", R.REPLICATING, R.RETRYING_AFTER_ERROR, ["log_pending", "replication_path_down"],
       after=["reset_retries"]),
     t("retry_replication", R.RETRYING_AFTER_ERROR, R.REPLICATING, ["log_closed_cleanly", "replication_path_up"],
@@ -113,7 +118,7 @@ TRANSITIONS = (
     t("resume_resynchronization", R.RESYNCHRONIZE_SUSPENDED, R.RESYNCHRONIZING, ["replication_path_up"]),
     t("cancel_resynchronization", list(RESYNC_PHASES), R.WAITING_FOR_START_RESYNCHRONIZE, ["source_host_up"]),
     t("complete_resynchronization", R.RESYNCHRONIZING, R.REPLICATING, ["replication_path_up"],
-      after=["ship_logs", "reset_recovery_points", "mark_all_disks_in_sync"]),
+      after=["ship_logs", "reset_recovery_points", "mark_all_disks_in_sync", "resync_data"]),
     # The engine's side of ASR operations.
     t("disable_protection", list(R), R.DISABLED, [], after=["delete_snapshot", "discard_logs",
                                                             "reset_disk_copies", "reset_retries"]),
@@ -123,7 +128,8 @@ TRANSITIONS = (
                                                        R.INITIAL_REPLICATION_IN_PROGRESS)],
       R.DISABLED, [], after=["discard_logs", "reset_retries"]),
     t("reverse_replicate", R.DISABLED, R.REPLICATING, ["after_planned_failover"]),
-    t("reverse_replicate", R.DISABLED, R.RESYNCHRONIZING, ["after_unplanned_failover"]),
+    t("reverse_replicate", R.DISABLED, R.RESYNCHRONIZING, ["after_unplanned_failover"],
+      after=["mark_replica_diverged"]),
 )
 
 REPLICATION = MachineSpec(

@@ -16,7 +16,7 @@ compare fast.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .config import Config
 from .drill import TestFailoverState
@@ -45,6 +45,8 @@ class VmState(NamedTuple):
     retries: int                         # recoverable-error retries so far (saturating)
     older_points: bool                   # the replica holds recovery points besides the latest
     chosen_point: int                    # 0 = latest recovery point, 1 = an older one (failover)
+    diverged_replica: bool               # the replica has not yet been synced since a reverse replication
+    data: Any = None                     # the reference block store (ReplicatedVm) in data configurations
 
 
 class World(NamedTuple):
@@ -57,22 +59,38 @@ class World(NamedTuple):
     vms: tuple[VmState, ...]
 
 
-def _initial_vm(disks: int, protected: bool) -> VmState:
+def _initial_data(config: Config, index: int, engine_class=None):
+    if config.data is None:
+        return None
+    from .blockstore import ReplicatedVm
+    vm = config.vms[index]
+    return (engine_class or ReplicatedVm)(vm.name, disks=vm.disks, blocks=config.data.blocks, block_size=1,
+                        retention=config.policy.recovery_point_retention_hours,
+                        authentication=config.policy.authentication).frozen()
+
+
+def _initial_vm(disks: int, protected: bool, data=None) -> VmState:
     return VmState(
         protection=ProtectionState.PROTECTED if protected else ProtectionState.UNPROTECTED,
         phase=ReplicationPhase.REPLICATING if protected else ReplicationPhase.DISABLED,
         active=ActiveSite.PRIMARY_SITE, test=TestFailoverState.NONE,
         power=(VmPower.SERVING, VmPower.OFF),
         disks=(DiskCopy.COPIED if protected else DiskCopy.PENDING,) * disks,
-        snapshot=False, unsent=0, unclosed_log=False, retries=0, older_points=False, chosen_point=0)
+        snapshot=False, unsent=0, unclosed_log=False, retries=0, older_points=False, chosen_point=0,
+        diverged_replica=False, data=data)
 
 
-def initial_world(config: Config) -> World:
-    """Both sites online, every VM serving on the primary site."""
+def initial_world(config: Config, engine_class=None) -> World:
+    """Both sites online, every VM serving on the primary site.
+
+    In data configurations each VM carries a block store of ``engine_class``
+    (default :class:`hvr_model.blockstore.ReplicatedVm`).
+    """
     return World(sites=(SiteStatus.ONLINE, SiteStatus.ONLINE), network=NetworkStatus.CONNECTED,
                  vault=VaultStatus.REACHABLE, plan_status=PlanStatus.IDLE, plan_kind=PlanKind.NONE,
                  plan_group=0,
-                 vms=tuple(_initial_vm(vm.disks, config.initially_protected) for vm in config.vms))
+                 vms=tuple(_initial_vm(vm.disks, config.initially_protected, _initial_data(config, i, engine_class))
+                           for i, vm in enumerate(config.vms)))
 
 
 def source_site(vm: VmState) -> int:

@@ -9,12 +9,12 @@ True
 """
 from __future__ import annotations
 
-from . import failover, graph, recovery_plan, replication, roles
+from . import data, failover, graph, recovery_plan, replication, roles
 
 __all__ = ["ALL_PROPERTIES", "by_name"]
 
 ALL_PROPERTIES = (roles.PROPERTIES + replication.PROPERTIES + failover.PROPERTIES
-                  + recovery_plan.PROPERTIES + graph.PROPERTIES)
+                  + recovery_plan.PROPERTIES + data.PROPERTIES + graph.PROPERTIES)
 
 
 def by_name(name: str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from hvr_model.blockstore import DataPathError
 from hvr_model.compose import System
 from hvr_model.config import Config
 from hvr_model.explorer import Exploration, Progress, Step, explore
@@ -69,7 +70,15 @@ def check(config: Config, properties=ALL_PROPERTIES, *, max_states: int | None =
 
 
 def _bind(predicate, config):
-    return lambda world: predicate(world, config)
+    return lambda world: _holds(predicate, world, config)
+
+
+def _holds(predicate, *args) -> bool:
+    """A claim that cannot even be evaluated in a state (the state is malformed) does not hold there."""
+    try:
+        return bool(predicate(*args))
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError, DataPathError):
+        return False
 
 
 def _result(p, holds, counterexample=None, example=None, skipped="") -> PropertyResult:
@@ -88,7 +97,7 @@ def _not_applicable(p) -> PropertyResult:
 def _decide_sometimes(p: Sometimes, exploration: Exploration, config: Config) -> PropertyResult:
     if not p.applies_to(config):
         return _not_applicable(p)
-    found = [s for s in exploration.graph if p.predicate(s, config)]
+    found = [s for s in exploration.graph if _holds(p.predicate, s, config)]
     if not found:
         return _result(p, False, skipped="" if exploration.complete else "exploration incomplete")
     best = min(found, key=exploration.depth_of)
@@ -119,7 +128,7 @@ def _decide_steps(props, exploration: Exploration, system: System) -> list[Prope
 
 def _step_matters(p, u, v, args, config) -> bool:
     """True for a violating step of an AlwaysStep, or a witnessing step of a SometimesStep."""
-    ok = p.check(u, v, args, config)
+    ok = _holds(p.check, u, v, args, config)
     return not ok if isinstance(p, AlwaysStep) else ok
 
 

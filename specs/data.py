@@ -1,0 +1,156 @@
+"""Data properties, on real bytes: the reference block store inside the explored state.
+
+They apply to data configurations (``[data]`` in the TOML), where every VM
+carries a :class:`hvr_model.blockstore.ReplicatedVm`. A VM's *history* is the
+sequence of guest writes its current source holds; replaying it on blank disks
+must give the source's disks, and every recovery point of the replica must be
+the replay of a prefix of it (never a mix, REQ-12, 15).
+
+>>> from hvr_model.disk import DiskImage
+>>> from hvr_model.blockstore import GuestWrite
+>>> blank = (DiskImage.blank(1, 1),)
+>>> replay(blank, [GuestWrite(1, 0, 0, b"A"), GuestWrite(2, 0, 0, b"B")])[0].read(0)
+b'B'
+"""
+from __future__ import annotations
+
+from hvr_model.disk import DiskImage
+from hvr_model.protection import ProtectionState
+
+from .properties import Always, AlwaysStep, Sometimes, SometimesStep
+
+__all__ = ["replay", "source_disks_replay_their_history", "replica_points_are_history_prefixes", "PROPERTIES"]
+
+
+def _has_data(config) -> bool:
+    return config.data is not None
+
+
+def replay(blank: tuple[DiskImage, ...], writes) -> tuple[DiskImage, ...]:
+    """The disks after applying ``writes`` in order to ``blank``."""
+    disks = list(blank)
+    for write in writes:
+        disks[write.disk] = disks[write.disk].write(write.block, write.data)
+    return tuple(disks)
+
+
+def _blank(data) -> tuple[DiskImage, ...]:
+    return (DiskImage.blank(data.blocks, data.block_size),) * data.disks
+
+
+def _data_vms(w):
+    return [vm.data for vm in w.vms if vm.data is not None]
+
+
+def source_disks_replay_their_history(w, config) -> bool:
+    """The running copy holds exactly the writes of its history, in order."""
+    return all(d.source_disks() == replay(_blank(d), d.history) for d in _data_vms(w))
+
+
+def replica_points_are_history_prefixes(w, config) -> bool:
+    """Every recovery point is the source as it was after some prefix of its writes (REQ-12, 14, 15)."""
+    for d in _data_vms(w):
+        if d.phase != "delta":
+            continue
+        for i in range(len(d.replica.points)):
+            if d.replica.point_disks(i) != replay(_blank(d), d.history[:d.applied_seq(i)]):
+                return False
+    return True
+
+
+def data_path_follows_the_protocol(w, config) -> bool:
+    """The reference block store could carry out every step the protocol took."""
+    return all(d.refusal is None for d in _data_vms(w))
+
+
+def _older_point_held(w, config) -> bool:
+    return any(d.phase == "delta" and len(d.replica.points) > 1 for d in _data_vms(w))
+
+
+def planned_failover_loses_nothing(before, after, args, config) -> bool:
+    """After a planned failover the new source holds exactly what the old one had (REQ-24)."""
+    b, a = before.vms[args.vm].data, after.vms[args.vm].data
+    return b is None or (a.last_failover.lost_writes == () and a.source_disks() == b.source_disks())
+
+
+def unplanned_failover_loses_only_unsent_writes(before, after, args, config) -> bool:
+    """Unplanned failover starts from the last replicated point and loses exactly the unsent writes."""
+    b, a = before.vms[args.vm].data, after.vms[args.vm].data
+    if b is None:
+        return True
+    held = b.applied_seq()
+    return (a.last_failover.lost_writes == tuple(b.history[held:])
+            and a.source_disks() == replay(_blank(b), b.history[:held]))
+
+
+def _unplanned_failover_loses_writes(before, after, args, config) -> bool:
+    a = after.vms[args.vm].data
+    return a is not None and len(a.last_failover.lost_writes) > 0
+
+
+def resync_makes_both_sides_equal(before, after, args, config) -> bool:
+    """A completed resync leaves the replica equal to the source (REQ-18)."""
+    a = after.vms[args.vm].data
+    return a is None or a.replica_disks() == a.source_disks()
+
+
+def reverse_replication_after_planned_failover_is_delta_only(before, after, args, config) -> bool:
+    """After a planned failover both sides already match: reverse replication sends no resync (REQ-28)."""
+    b, a = before.vms[args.vm], after.vms[args.vm].data
+    if a is None or b.protection is not ProtectionState.PLANNED_FAILOVER_COMMITTED:
+        return True
+    return a.phase == "delta" and a.replica_disks() == replay(_blank(a), a.history[:a.applied_seq()])
+
+
+def _failback_with_data(before, after, args, config) -> bool:
+    b, a = before.vms[args.vm], after.vms[args.vm].data
+    return (a is not None and b.protection is ProtectionState.PLANNED_FAILOVER_COMMITTED and a.source == 0
+            and len(a.history) > 0)
+
+
+def corrupted_log_is_never_applied(before, after, args, config) -> bool:
+    """A log damaged in transit is refused and leaves the replica byte for byte unchanged (REQ-37)."""
+    b, a = before.vms[args.vm].data, after.vms[args.vm].data
+    return b is None or a.replica == b.replica
+
+
+PROPERTIES = (
+    Always("data_path_follows_the_protocol", ("REQ-08", "REQ-10"),
+           "Every step of the protocol is one the reference block store can carry out on its bytes.",
+           data_path_follows_the_protocol, witness="older_recovery_point_held", applies=_has_data),
+    Always("source_disks_replay_their_history", ("REQ-10",),
+           "The running copy's disks are its write history replayed in order.",
+           source_disks_replay_their_history, witness="older_recovery_point_held", applies=_has_data),
+    Always("replica_points_are_history_prefixes", ("REQ-12", "REQ-14", "REQ-15"),
+           "Every recovery point equals the source after a prefix of its writes, on every disk at once.",
+           replica_points_are_history_prefixes, witness="older_recovery_point_held", applies=_has_data),
+    Sometimes("older_recovery_point_held", ("REQ-14",), "The replica keeps an older recovery point.",
+              _older_point_held,
+              applies=lambda c: _has_data(c) and c.policy.recovery_point_retention_hours > 0),
+    AlwaysStep("planned_failover_loses_nothing", ("REQ-24",),
+               "Planned failover: the new source holds exactly the old source's data.",
+               frozenset({"planned_failover"}), planned_failover_loses_nothing,
+               witness="failback_returns_with_data", applies=_has_data),
+    AlwaysStep("unplanned_failover_loses_only_unsent_writes", ("REQ-25",),
+               "Unplanned failover: the new source is the last replicated prefix; lost = exactly the unsent writes.",
+               frozenset({"unplanned_failover"}), unplanned_failover_loses_only_unsent_writes,
+               witness="unplanned_failover_loses_writes", applies=_has_data),
+    SometimesStep("unplanned_failover_loses_writes", ("REQ-25",),
+                  "An unplanned failover does lose unsent writes (and reports them).",
+                  frozenset({"unplanned_failover"}), _unplanned_failover_loses_writes, applies=_has_data),
+    AlwaysStep("resync_makes_both_sides_equal", ("REQ-18",),
+               "Completing a resync makes the replica equal to the source.",
+               frozenset({"complete_resynchronization"}), resync_makes_both_sides_equal,
+               witness="unplanned_failover_loses_writes", applies=_has_data),
+    AlwaysStep("reverse_replication_after_planned_failover_is_delta_only", ("REQ-28", "REQ-29"),
+               "After a planned failover, reverse replication finds both sides equal (failback loses nothing).",
+               frozenset({"reverse_replicate"}), reverse_replication_after_planned_failover_is_delta_only,
+               witness="failback_returns_with_data", applies=_has_data),
+    SometimesStep("failback_returns_with_data", ("REQ-29",),
+                  "Reverse replication after a planned failover back returns written data to the primary.",
+                  frozenset({"reverse_replicate"}), _failback_with_data, applies=_has_data),
+    AlwaysStep("corrupted_log_is_never_applied", ("REQ-37",),
+               "A log damaged in transit is refused; the replica stays byte for byte as it was.",
+               frozenset({"receive_corrupted_log"}), corrupted_log_is_never_applied,
+               witness="older_recovery_point_held", applies=_has_data),
+)
