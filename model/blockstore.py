@@ -267,6 +267,8 @@ class ReplicatedVm:
 
         Any refusal raises a :class:`hrl.LogRejected` and leaves the replica unchanged.
         """
+        if len(wire) != self.disks:
+            raise DataPathError(f"a delta carries one log per disk: expected {self.disks}, got {len(wire)}")
         policy = self.hosts[self.target].policy
         accepted = [hrl.accept(data, policy=policy, vm=self.name, disk=d, block_size=self.block_size,
                                last_applied_id=self.last_applied[d]) for d, data in enumerate(wire)]
@@ -294,9 +296,8 @@ class ReplicatedVm:
 
     def require_resync(self) -> None:
         """Logs can no longer be trusted (unclosed, too large, invalid): drop them, resync instead."""
-        if self.phase == "initial_replication" and self.replica is None:
-            self.replica = ReplicaVm.seeded(self.images[self.target], self.retention)
-            self.point_seq = {0: 0}
+        # An interrupted initial copy leaves no recovery point: nothing to fail over to until
+        # the resync completes it.
         self.snapshot, self.writers, self.phase = None, [], "resync_required"
 
     def disable_protection(self) -> None:
@@ -388,7 +389,7 @@ class ReplicatedVm:
         """
         self._require("committed")
         self.replica = ReplicaVm.seeded(self.images[self.target], self.retention)
-        if self.last_failover.kind == "planned":
+        if self.last_failover.kind == "planned" and not self.last_failover.lost_writes:
             # Both sides matched at the failover; what the VM wrote since is in the tracked logs.
             self.point_seq = {0: self._snapshot_seq()}
             self.phase = "delta"

@@ -21,9 +21,16 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 __all__ = ["DiskImage"]
+
+
+@lru_cache(maxsize=8)
+def _zeros(size: int) -> bytes:
+    """One block of zeros (a comparison with it stops at the first non-zero byte)."""
+    return bytes(size)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class DiskImage:
         return self.block_size * len(self.blocks)
 
     def read(self, block: int) -> bytes:
+        if not 0 <= block < len(self.blocks):
+            raise IndexError(f"block {block} is outside a disk of {len(self.blocks)} blocks")
         data = self.blocks[block]
         return bytes(self.block_size) if data is None else data
 
@@ -54,7 +63,7 @@ class DiskImage:
             raise IndexError(f"block {block} is outside a disk of {len(self.blocks)} blocks")
         if len(data) != self.block_size:
             raise ValueError(f"a block is {self.block_size} bytes, got {len(data)}")
-        return None if data.count(0) == len(data) else bytes(data)
+        return None if data == _zeros(len(data)) else bytes(data)
 
     def write(self, block: int, data: bytes) -> "DiskImage":
         """The image after writing one block."""
