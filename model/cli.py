@@ -208,7 +208,7 @@ def _print_counterexample(r, config) -> None:
         return
     for i, (before, step) in enumerate(_pairs(r.counterexample)):
         if before is None:
-            print(f"  0. initial state")
+            print("  0. initial state")
             continue
         diff = changes(before.state, step.state, config)
         shown = ", ".join(f"{k}: {a} -> {b}" for k, (a, b) in diff.items()) or "no visible change"

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Callable
 
 from .describe import changes, describe
-from .projection import event_name
 
 __all__ = ["EventCoverage", "action_coverage", "render_report", "write_report", "SECTIONS", "inline_svg"]
 

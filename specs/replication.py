@@ -50,6 +50,14 @@ def resync_completion_resets_recovery_points(before, after, args, config) -> boo
     return not vm.older_points and vm.unsent == 0
 
 
+_RESYNC_FAULTS = ("site_outage", "host_crash", "non_recoverable_error", "log_corruption")
+
+
+def _resync_can_start(config) -> bool:
+    """An established relationship can need a resync: logs overflow (writes) or a fault."""
+    return takes_event("guest_write")(config) or any(f in config.faults for f in _RESYNC_FAULTS)
+
+
 PROPERTIES = (
     Always("one_disk_copied_at_a_time", ("REQ-08",),
            "Initial replication copies the VHDs of a VM one at a time.",
@@ -68,7 +76,8 @@ PROPERTIES = (
                witness="unplanned_failover_cancels_resync"),
     SometimesStep("unplanned_failover_cancels_resync", ("REQ-19",),
                   "Unplanned failover is allowed during resynchronization and cancels it.",
-                  frozenset({"unplanned_failover"}), _unplanned_failover_cancels_resync),
+                  frozenset({"unplanned_failover"}), _unplanned_failover_cancels_resync,
+                  applies=_resync_can_start),
     AlwaysStep("resync_completion_resets_recovery_points", ("REQ-20",),
                "Completing a resync leaves no older recovery point and nothing unsent.",
                frozenset({"complete_resynchronization"}), resync_completion_resets_recovery_points,

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hvr_model import hrl, resync
-from hvr_model.blockstore import DataPathError, GuestWrite, Host, ReplicatedVm
+from hvr_model.blockstore import DataPathError, Host, ReplicatedVm
 from hvr_model.disk import DiskImage
 from hvr_model.hrl import (
     AuthorizationEntry, Credential, LogAuthenticationFailed, LogCorrupted, LogForWrongDisk,

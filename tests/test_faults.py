@@ -9,51 +9,18 @@ from __future__ import annotations
 
 import pytest
 
-from hvr_model.compose import EventRefused, System
-from hvr_model.config import load_config
+from hvr_model.compose import EventRefused
 from hvr_model.events import EVENTS
 from hvr_model.protection import ProtectionState
 from hvr_model.replication import Health, ReplicationPhase
 from hvr_model.sites import ActiveSite, NetworkStatus, SiteStatus, VaultStatus, VmPower
-from hvr_model.world import direction, replication_health, replication_mode
+from hvr_model.world import direction, replication_mode
 
+from scenario import Run
 P = ProtectionState
 R = ReplicationPhase
 OFF, BOOTED, SERVING = VmPower.OFF, VmPower.BOOTED, VmPower.SERVING
 PRIMARY, RECOVERY = 0, 1
-
-
-class Run:
-    """One configuration driven label by label (see tests/test_procedures.py)."""
-
-    def __init__(self, config: str):
-        self.system = System(load_config(config))
-        self.world = self.system.initial_states()[0]
-        self.names = [vm.name for vm in self.system.config.vms]
-
-    def enabled(self) -> set[str]:
-        return {label for label, _ in self.system.successors(self.world)}
-
-    def do(self, *labels: str) -> "Run":
-        for label in labels:
-            assert label in self.enabled(), f"{label} is not offered by successors()"
-            self.world = self.system.apply(self.world, label)
-        return self
-
-    def refused(self, label: str) -> str:
-        assert label not in self.enabled(), f"{label} is offered by successors() but should be refused"
-        with pytest.raises(EventRefused) as info:
-            self.system.apply(self.world, label)
-        return "; ".join(info.value.reasons)
-
-    def vm(self, name: str = "web"):
-        return self.world.vms[self.names.index(name)]
-
-    def health(self, name: str = "web") -> Health:
-        return replication_health(self.world, self.names.index(name))
-
-    def enabled_of_kind(self, kind: str) -> set[str]:
-        return {label for label in self.enabled() if EVENTS[label.split("(")[0]].kind == kind}
 
 
 def faults() -> Run:

@@ -13,18 +13,15 @@ Every step is also checked against ``System.successors``: an event that
 """
 from __future__ import annotations
 
-import pytest
-
-from hvr_model.compose import EventRefused, System
-from hvr_model.config import load_config
 from hvr_model.drill import TestFailoverState
 from hvr_model.events import EVENTS
 from hvr_model.protection import ProtectionState
 from hvr_model.recovery_plan import PlanKind, PlanStatus
 from hvr_model.replication import DiskCopy, Health, ReplicationPhase
 from hvr_model.sites import ActiveSite, VmPower
-from hvr_model.world import direction, is_protected, replication_health, replication_mode
+from hvr_model.world import is_protected
 
+from scenario import Run
 P = ProtectionState
 R = ReplicationPhase
 A = ActiveSite
@@ -32,47 +29,6 @@ T = TestFailoverState
 S = PlanStatus
 OFF, BOOTED, SERVING = VmPower.OFF, VmPower.BOOTED, VmPower.SERVING
 PRIMARY, RECOVERY = 0, 1
-
-
-class Run:
-    """One configuration driven label by label, with readable accessors for the checks."""
-
-    def __init__(self, config: str):
-        self.system = System(load_config(config))
-        self.world = self.system.initial_states()[0]
-        self.names = [vm.name for vm in self.system.config.vms]
-
-    def enabled(self) -> set[str]:
-        return {label for label, _ in self.system.successors(self.world)}
-
-    def do(self, *labels: str) -> "Run":
-        for label in labels:
-            assert label in self.enabled(), f"{label} is not offered by successors()"
-            self.world = self.system.apply(self.world, label)
-        return self
-
-    def refused(self, label: str) -> str:
-        """The refusal reasons of ``label`` (joined); the state does not change."""
-        assert label not in self.enabled(), f"{label} is offered by successors() but should be refused"
-        with pytest.raises(EventRefused) as info:
-            self.system.apply(self.world, label)
-        assert info.value.label == label and info.value.reasons
-        return "; ".join(info.value.reasons)
-
-    def index(self, vm: str) -> int:
-        return self.names.index(vm)
-
-    def vm(self, name: str):
-        return self.world.vms[self.index(name)]
-
-    def mode(self, vm: str, site: int) -> str:
-        return replication_mode(self.world, self.index(vm), site)
-
-    def direction(self, vm: str):
-        return direction(self.world, self.index(vm))
-
-    def health(self, vm: str) -> Health:
-        return replication_health(self.world, self.index(vm))
 
 
 #: EnableProtection for "web" (two disks) in single_vm, the seed's order: create the
