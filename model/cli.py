@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--update", action="store_true",
                           help="rewrite the pinned counts and violations in specs/manifest.toml")
     manifest.add_argument("--only", help="run only entries whose name contains this text")
+    trace = sub.add_parser("trace", help="check an event log (JSON Lines trace) against the model")
+    trace_sub = trace.add_subparsers(dest="trace_command", required=True, parser_class=_Parser)
+    trace_check = trace_sub.add_parser("check", help="exit 0 if the trace conforms, 1 if not, 2 if malformed")
+    trace_check.add_argument("file", help="the trace (.jsonl); format in specs/traces.md")
+    trace_check.add_argument("--max-unobserved", type=_non_negative_int, default=8,
+                             help="engine steps a partial trace may leave out before an event (default 8)")
     sub.add_parser("configs", help="list the shipped configurations")
     sub.add_parser("mutants", help="list the mutants and the property each must violate")
     diagrams = sub.add_parser("diagrams", help="regenerate the state diagrams (DOT and SVG) in a folder")
@@ -55,6 +61,16 @@ def _graph_file(text: str) -> str:
     if not text.endswith((".graphml", ".json")):
         raise argparse.ArgumentTypeError(f"must end in .graphml or .json, got {text!r}")
     return text
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -71,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest,
-                    "diagrams": _diagrams}
+                    "diagrams": _diagrams, "trace": _trace}
         return commands[args.command](args)
     except ConfigError as exc:
         print(f"hvr-model: error: {exc}", file=sys.stderr)
@@ -111,6 +127,26 @@ def _manifest(args) -> int:
         print(f"updated {manifest.MANIFEST_PATH}")
         return EXIT_OK
     return EXIT_VIOLATED if failed else EXIT_OK
+
+
+def _trace(args) -> int:
+    from .testing import explain
+    from .traces import TraceMalformed, check_trace
+    try:
+        result = check_trace(args.file, args.max_unobserved)
+    except TraceMalformed as exc:
+        print(f"hvr-model: error: {args.file}: malformed trace, {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if result.conforms:
+        print(f"{args.file}: conforms to configuration {result.config} ({result.events} events checked)")
+        for line, labels in result.assumed:
+            print(f"  before line {line}, assumed unobserved: {', '.join(labels)}")
+        return EXIT_OK
+    print(explain(result))
+    print("  the model's state there:")
+    for path, value in result.failure.state.items():
+        print(f"    {path} = {value}")
+    return EXIT_VIOLATED
 
 
 def _load(args):

@@ -27,7 +27,7 @@ from .config import Config
 from .drill import TEST_FAILOVER
 from .effects import Effects
 from .events import EVENTS, EventSpec
-from .guards import Args, Guards
+from .guards import GUARD_REQUIREMENTS, Args, Guards
 from .machines import CompiledTransition, MachineSpec, compile_table
 from .protection import PROTECTION
 from .recovery_plan import RECOVERY_PLAN
@@ -241,18 +241,24 @@ class System:
 
     def refusal_reasons(self, w: World, event: BoundEvent) -> list[str]:
         """Why ``event`` is not enabled in ``w``: a wrong machine state, or the guards that fail."""
-        reasons = []
+        return [reason for reason, _ in self.refusal(w, event)]
+
+    def refusal(self, w: World, event: BoundEvent) -> list[tuple[str, str | None]]:
+        """``(reason, requirement)`` pairs: each machine in the wrong state, or each failing guard."""
+        out = []
         for p in event.participants:
             current = p.current(w, event.args)
             rows = p.rows.get(current)
             if not rows:
                 needed = " or ".join(sorted(str(s) for s in p.rows))
-                reasons.append(f"{p.machine.name} is {current}, {event.args.event} needs {needed}")
+                out.append((f"{p.machine.name} is {current}, {event.args.event} needs {needed}",
+                            (event.spec.requirements or (None,))[0]))
                 continue
-            failing = [g for g in rows[0].conditions if not self.guard(g)(w, event.args)]
-            if all(any(not self.guard(g)(w, event.args) for g in row.conditions) for row in rows):
-                reasons.append(f"{p.machine.name} guard failed: {', '.join(failing)}")
-        return reasons
+            failing = [[g for g in row.conditions if not self.guard(g)(w, event.args)] for row in rows]
+            if all(failing):
+                for guard in dict.fromkeys(failing[0]):
+                    out.append((f"{p.machine.name} guard failed: {guard}", GUARD_REQUIREMENTS.get(guard)))
+        return out
 
     def successors_uncached(self, w: World) -> list[tuple[str, World]]:
         """Reference successor function without the per-VM cache (used to test the cache)."""

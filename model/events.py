@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EventSpec", "EVENTS", "KINDS", "PROTOCOL_KINDS"]
+__all__ = ["EventSpec", "EVENTS", "KINDS", "PROTOCOL_KINDS", "ALIASES", "canonical_event"]
 
 KINDS = ("orchestration", "engine", "operator", "guest", "environment")
 PROTOCOL_KINDS = frozenset({"orchestration", "engine", "operator"})
@@ -98,3 +98,17 @@ EVENTS: dict[str, EventSpec] = {
     "receive_corrupted_log": _e("environment", _VM, ["REQ-16", "REQ-37"], fault="log_corruption",
                                 doc="a log damaged on the way reaches the replica"),
 }
+
+
+#: ASR operation names in snake_case, where they differ from the model's event names.
+ALIASES = {"test_failover_cleanup": "cleanup_test_failover", "change_pit": "change_recovery_point"}
+
+
+def canonical_event(name: str) -> str | None:
+    """The model's event name for ``name`` (itself or an ASR alias), or None if unknown.
+
+    >>> canonical_event("change_pit"), canonical_event("commit"), canonical_event("reboot")
+    ('change_recovery_point', 'commit', None)
+    """
+    name = ALIASES.get(name, name)
+    return name if name in EVENTS else None

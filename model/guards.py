@@ -17,7 +17,7 @@ from .replication import DiskCopy, ReplicationPhase, RESYNC_PHASES
 from .sites import NetworkStatus, VaultStatus, VmPower
 from .world import World, active_faults, host_up, replica_site, source_site, vmm_up
 
-__all__ = ["Args", "Guards"]
+__all__ = ["Args", "Guards", "GUARD_REQUIREMENTS"]
 
 P = ProtectionState
 _FAILOVER_OF_KIND = {"planned_failover": PlanKind.PLANNED, "unplanned_failover": PlanKind.UNPLANNED,
@@ -25,6 +25,30 @@ _FAILOVER_OF_KIND = {"planned_failover": PlanKind.PLANNED, "unplanned_failover":
 _PLAN_FAILED_OVER = {PlanKind.PLANNED: lambda vm: vm.protection is P.PLANNED_FAILOVER_PENDING_COMMIT,
                      PlanKind.UNPLANNED: lambda vm: vm.protection is P.UNPLANNED_FAILOVER_PENDING_COMMIT,
                      PlanKind.TEST: lambda vm: vm.test is TestFailoverState.RUNNING}
+
+
+#: The requirement each guard comes from (REQUIREMENTS.md), for refusals that explain themselves.
+GUARD_REQUIREMENTS = {
+    "vault_reachable": "REQ-01", "source_vmm_up": "REQ-02", "replica_vmm_up": "REQ-02",
+    "both_vmm_servers_up": "REQ-02", "source_host_up": "REQ-01", "replica_host_up": "REQ-25",
+    "active_host_up": "REQ-04", "replication_path_up": "REQ-01", "replication_path_down": "REQ-21",
+    "copy_path_up": "REQ-09", "workload_running": "REQ-10", "workload_off": "REQ-04",
+    "source_vm_off": "REQ-24", "initial_replication_complete": "REQ-06", "no_test_failover": "REQ-31",
+    "replica_has_consistent_point": "REQ-19", "older_recovery_point_exists": "REQ-14",
+    "after_planned_failover": "REQ-28", "after_unplanned_failover": "REQ-28",
+    "replica_has_recovery_point": "REQ-31", "phase_allows_test_failover": "REQ-19",
+    "online_initial_replication": "REQ-05", "deferred_initial_replication": "REQ-09",
+    "disk_pending": "REQ-08", "disk_copying": "REQ-08", "no_disk_copying": "REQ-08",
+    "all_disks_copied": "REQ-08", "write_budget_left": "REQ-10", "log_pending": "REQ-10",
+    "log_below_limit": "REQ-16", "log_at_limit": "REQ-16", "unclosed_log": "REQ-16",
+    "log_closed_cleanly": "REQ-37", "fault_budget_left": "REQ-01", "vm_not_locked_by_plan": "REQ-33",
+    "vm_not_locked_by_plan_unless_shutdown": "REQ-33", "plan_permits_failover": "REQ-33",
+    "plan_permits_start": "REQ-33", "plan_vms_protected": "REQ-33", "plan_vms_off_at_source": "REQ-33",
+    "plan_vms_failed_over": "REQ-33", "current_group_started": "REQ-33",
+    "group_has_no_post_action": "REQ-34", "group_has_manual_action": "REQ-34", "group_has_script": "REQ-34",
+    "more_groups": "REQ-32", "last_group": "REQ-32", "plan_is_planned": "REQ-34",
+    "plan_is_not_planned": "REQ-34",
+}
 
 
 class Args(NamedTuple):
