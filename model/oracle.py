@@ -58,10 +58,14 @@ class Oracle:
         name = canonical_event(event)
         if name is None:
             raise UnknownEvent(f"unknown event {event!r}")
+        takes = set(EVENTS[name].params)
+        if name == "guest_write" and self.config.data is not None:
+            takes |= {"disk", "block", "data"}
+        if set(params) - takes:
+            raise UnknownEvent(f"{event} takes {', '.join(sorted(takes)) or 'no parameters'}, "
+                               f"not {', '.join(sorted(set(params) - takes))}")
         args = Args(name, self._vm(params.pop("vm", None)), self._site(params.pop("site", None)),
                     params.pop("disk", None), params.pop("block", None), params.pop("data", None))
-        if params:
-            raise UnknownEvent(f"{event}: unknown parameter(s) {', '.join(sorted(params))}")
         from .compose import event_label
         label = event_label(name, self.config, args)
         if label not in self.system.event_by_label:

@@ -24,7 +24,8 @@ def explain(result: TraceResult) -> str:
     f = result.failure
     if f is None:
         return f"{result.name}: conforms ({result.events} events)"
-    lines = [f"{Path(result.name).name} line {f.line}: {f.event} refused",
+    verdict = "does not match the model" if f.reasons[0].startswith("expected ") else "refused"
+    lines = [f"{Path(result.name).name} line {f.line}: {f.event} {verdict}",
              *(f"  because {r}" for r in f.reasons)]
     if f.requirements:
         lines.append(f"  requirements: {', '.join(f.requirements)}")

@@ -42,7 +42,7 @@ class TraceMalformed(ValueError):
 
     def __init__(self, line: int, reason: str):
         self.line, self.reason = line, reason
-        super().__init__(f"line {line}: {reason}")
+        super().__init__(f"line {line}: {reason}" if line else reason)
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,8 @@ def check_trace_text(text: str, name: str = "<string>",
     if not lines:
         raise TraceMalformed(1, "empty trace: a header line is needed")
     oracle, partial = _header(*lines[0])
-    events = [_event(oracle, n, line) for n, line in lines[1:]]
+    paths = _state_paths(oracle)
+    events = [_event(oracle, paths, n, line) for n, line in lines[1:]]
     result = TraceResult(name, oracle.config.name)
     for event in events:
         if not _step(oracle, event, partial, max_unobserved, result):
@@ -123,11 +124,20 @@ def _header(n: int, line: str) -> tuple[Oracle, bool]:
     try:
         oracle = Oracle(load_config(head["config"]))
     except ConfigError as exc:
-        raise TraceMalformed(n, f"config: {exc}") from None
+        raise TraceMalformed(n, str(exc)) from None
     return oracle, head.get("observed", "full") == "partial"
 
 
-def _event(oracle: Oracle, n: int, line: str) -> _Event:
+def _state_paths(oracle: Oracle) -> frozenset[str]:
+    """Every state path an ``expect`` may name (some data paths appear only after a failover)."""
+    paths = set(oracle.describe())
+    for vm, state in zip(oracle.config.vms, oracle.state.vms):
+        if state.data is not None:
+            paths |= {f"vm[{vm.name}].data.points_hold_writes", f"vm[{vm.name}].data.lost_writes"}
+    return frozenset(paths)
+
+
+def _event(oracle: Oracle, paths: frozenset[str], n: int, line: str) -> _Event:
     item = _json(n, line)
     name = item.pop("event", None)
     if not isinstance(name, str) or canonical_event(name) is None:
@@ -141,13 +151,12 @@ def _event(oracle: Oracle, n: int, line: str) -> _Event:
         label = oracle.label(name, **item)
     except UnknownEvent as exc:
         raise TraceMalformed(n, str(exc)) from None
-    return _Event(n, label, _expectations(oracle, n, expect))
+    return _Event(n, label, _expectations(paths, n, expect))
 
 
-def _expectations(oracle: Oracle, n: int, expect) -> dict:
+def _expectations(known: frozenset[str], n: int, expect) -> dict:
     if not isinstance(expect, dict):
         raise TraceMalformed(n, "expect must be an object of state paths")
-    known = oracle.describe()
     for path, value in expect.items():
         if path not in known or not isinstance(value, str):
             raise TraceMalformed(n, f"expect: unknown state path {path!r} (or a non-string value)")
@@ -172,7 +181,8 @@ def _expected(oracle: Oracle, event: _Event, result: TraceResult) -> bool:
     if not event.expect:
         return True
     state = describe(oracle.state, oracle.config)
-    wrong = [f"expected {p} = {v}, the model has {state[p]}" for p, v in event.expect.items() if state[p] != v]
+    wrong = [f"expected {p} = {v}, the model has {state.get(p, '(no value)')}"
+             for p, v in event.expect.items() if state.get(p) != v]
     if wrong:
         result.failure = _failure(oracle, event, wrong, [])
     return not wrong
