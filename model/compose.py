@@ -128,8 +128,7 @@ class System:
             return False
         if name in self.config.exclude:
             return False
-        plan_event = any(m is RECOVERY_PLAN or m.name == "recovery_plan"
-                         for m in self._machines_with(name))
+        plan_event = any(m.name == RECOVERY_PLAN.name for m in self._machines_with(name))
         return not plan_event or bool(self.config.plan)
 
     def _machines_with(self, trigger: str) -> list[MachineSpec]:

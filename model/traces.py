@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .config import ConfigError, load_config
 from .describe import describe
-from .events import EVENTS, canonical_event
+from .events import canonical_event
 from .oracle import Oracle, Refused, UnknownEvent
 
 __all__ = ["TraceMalformed", "TraceFailure", "TraceResult", "check_trace", "check_trace_text",
