@@ -227,11 +227,11 @@ class ReplicatedVm:
         if len(self.copied) != self.disks:
             raise DataPathError("initial replication is complete only when every disk is copied")
         self.replica = ReplicaVm.seeded(self.images[self.target], self.retention)
-        self.point_seq = {0: self._snapshot_seq()}
+        self.point_seq = {0: self._writes_before_open_logs()}
         self.snapshot, self.phase = None, "delta"
         self.replicate()
 
-    def _snapshot_seq(self) -> int:
+    def _writes_before_open_logs(self) -> int:
         """Writes the snapshot holds: all but those recorded in the open logs."""
         return len(self.history) - sum(len(w.open_log.entries) for w in self.writers)
 
@@ -391,7 +391,7 @@ class ReplicatedVm:
         self.replica = ReplicaVm.seeded(self.images[self.target], self.retention)
         if self.last_failover.kind == "planned" and not self.last_failover.lost_writes:
             # Both sides matched at the failover; what the VM wrote since is in the tracked logs.
-            self.point_seq = {0: self._snapshot_seq()}
+            self.point_seq = {0: self._writes_before_open_logs()}
             self.phase = "delta"
             return True
         self.point_seq = {0: len(self.history)}
