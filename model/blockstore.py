@@ -232,7 +232,7 @@ class ReplicatedVm:
         self.replicate()
 
     def _writes_before_open_logs(self) -> int:
-        """Writes the snapshot holds: all but those recorded in the open logs."""
+        """Writes older than everything in the open logs (what the snapshot or the old source holds)."""
         return len(self.history) - sum(len(w.open_log.entries) for w in self.writers)
 
     # -- delta replication (REQ-10, 12, 37) -----------------------------------------------------
