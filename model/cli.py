@@ -53,6 +53,20 @@ def _parser() -> argparse.ArgumentParser:
                              help="engine steps a partial trace may leave out before an event (default 8)")
     sub.add_parser("configs", help="list the shipped configurations")
     sub.add_parser("mutants", help="list the mutants and the property each must violate")
+    fuzz = sub.add_parser("fuzz", help="fuzz the model (and the block store) with Hypothesis")
+    fuzz.add_argument("--config", default="single_vm",
+                      help="a shipped configuration name or a TOML file (default: single_vm)")
+    fuzz.add_argument("--profile", choices=("ci", "deep"), default="ci",
+                      help="ci: deterministic 50 runs x 60 steps; deep: 2000 random runs x 200 steps")
+    fuzz.add_argument("--examples", type=_positive_int, help="number of runs (overrides the profile)")
+    fuzz.add_argument("--steps", type=_positive_int, help="steps per run (overrides the profile)")
+    fuzz.add_argument("--seed", type=_non_negative_int, help="random seed (not derandomized)")
+    fuzz.add_argument("--mutant", help="fuzz a deliberately broken variant of the model (see 'mutants')")
+    fuzz.add_argument("--max-states", type=_positive_int, default=50_000,
+                      help="explore configurations up to this size for the differential check and "
+                           "edge coverage (default 50000)")
+    fuzz.add_argument("--trace-out", metavar="FILE",
+                      help="where to save a failing run as a trace (default: fuzz-CONFIG[-MUTANT].jsonl)")
     diagrams = sub.add_parser("diagrams", help="regenerate the state diagrams (DOT and SVG) in a folder")
     diagrams.add_argument("--out", default="diagrams", help="the folder to write (default: diagrams)")
     return parser
@@ -92,7 +106,7 @@ def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest,
-                    "diagrams": _diagrams, "trace": _trace}
+                    "diagrams": _diagrams, "trace": _trace, "fuzz": _fuzz}
         return commands[args.command](args)
     except ConfigError as exc:
         print(f"hvr-model: error: {exc}", file=sys.stderr)
@@ -195,6 +209,40 @@ def _write_outputs(args, result) -> None:
             print(f"--itf: no counterexample to write to {args.itf}", file=sys.stderr)
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
+
+
+def _fuzz(args) -> int:
+    from . import fuzz
+    from .compose import System
+    from .explorer import explore
+    config = _load(args)
+    system = System(config)
+    exploration = explore(system.initial_states(), system.successors, max_states=args.max_states)
+    if not exploration.complete:
+        exploration = None
+    report = fuzz.fuzz(config, args.profile, examples=args.examples, steps=args.steps, seed=args.seed,
+                       exploration=exploration)
+    mutant = f" (mutant {config.mutant})" if config.mutant else ""
+    print(f"fuzzed {config.name}{mutant}, profile {args.profile}: {len(report.runs)} runs, {report.steps:,} steps, "
+          f"{report.seconds:.1f} s ({report.steps_per_second:,.0f} steps/s)")
+    print(f"actions executed: {len(report.actions)}: "
+          + ", ".join(f"{label} x{n}" for label, n in report.actions.most_common()))
+    if exploration is not None:
+        cov = fuzz.coverage(exploration, report.edges)
+        print(f"edge coverage: {cov.covered_edges:,}/{cov.edges:,} edges ({cov.edge_percent:.1f}%), "
+              f"{cov.covered_actions}/{cov.actions} actions ({cov.action_percent:.1f}%)"
+              + (f"; never fired: {', '.join(cov.uncovered_actions)}" if cov.uncovered_actions else ""))
+    else:
+        print(f"edge coverage: n/a (more than {args.max_states:,} states; differential check skipped)")
+    if report.failure is None:
+        print("no failure found")
+        return EXIT_OK
+    print("\nFAILURE " + fuzz.reproduction(report.failure))
+    path = args.trace_out or f"fuzz-{config.name}" + (f"-{config.mutant}" if config.mutant else "") + ".jsonl"
+    comment = f"found by hvr-model fuzz: {report.failure.message}" + mutant
+    written = fuzz.write_trace(path, config, report.failure.labels, comment)
+    print(f"wrote {written} (replay: hvr-model trace check {written})")
+    return EXIT_VIOLATED
 
 
 def _diagrams(args) -> int:
