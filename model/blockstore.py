@@ -267,19 +267,27 @@ class ReplicatedVm:
 
         Any refusal raises a :class:`hrl.LogRejected` and leaves the replica unchanged.
         """
-        if len(wire) != self.disks:
-            raise DataPathError(f"a delta carries one log per disk: expected {self.disks}, got {len(wire)}")
-        policy = self.hosts[self.target].policy
-        accepted = [hrl.accept(data, policy=policy, vm=self.name, disk=d, block_size=self.block_size,
-                               last_applied_id=self.last_applied[d]) for d, data in enumerate(wire)]
+        accepted = self.accept_delta(wire)
         writes = {log.header.disk: [(e.block, e.data) for e in log.entries] for log in accepted}
         return self._merge(writes, accepted, app_consistent)
+
+    def accept_delta(self, wire: list[bytes]) -> list[hrl.ReplicationLog]:
+        """The replica host's checks of one delta (one log per disk); changes nothing."""
+        if len(wire) != self.disks:
+            raise DataPathError(f"a delta carries one log per disk: expected {self.disks}, got {len(wire)}")
+        return [self.accept_log(d, data) for d, data in enumerate(wire)]
+
+    def accept_log(self, disk: int, data: bytes) -> hrl.ReplicationLog:
+        """The replica host's checks of one disk's log (see :func:`hrl.accept`)."""
+        return hrl.accept(data, policy=self.hosts[self.target].policy, vm=self.name, disk=disk,
+                          block_size=self.block_size, last_applied_id=self.last_applied[disk])
 
     def _merge(self, writes, accepted, app_consistent: bool) -> int:
         held, shipped = self.applied_seq(), sum(len(e) for e in writes.values())
         self.replica = self.replica.apply(writes, app_consistent=app_consistent)
         self.images[self.target] = self.replica.disks
-        self.last_applied = [log.header.log_id for log in accepted]
+        for log in accepted:
+            self.last_applied[log.header.disk] = log.header.log_id
         self.point_seq[self.replica.points[-1].point_id] = held + shipped
         return shipped
 

@@ -39,6 +39,11 @@ def _on_data(w: World, a: Args, operation) -> World:
     data = w.vms[a.vm].data
     if data is None:
         return w
+    return _update_vm(w, a.vm, data=_run_on(data, operation, a.event))
+
+
+def _run_on(data, operation, event: str):
+    """``operation`` applied to a frozen copy of ``data``; the original is never changed."""
     twin = data.copy()
     try:
         operation(twin)
@@ -46,8 +51,8 @@ def _on_data(w: World, a: Args, operation) -> World:
         # The data path cannot do what the protocol just did: kept in the state, so that a
         # property reports it with a counterexample instead of the checker crashing.
         twin = data.copy()
-        twin.refusal = f"{a.event}: {refusal}"
-    return _update_vm(w, a.vm, data=twin.frozen())
+        twin.refusal = f"{event}: {refusal}"
+    return twin.frozen()
 
 
 def _with_power(vm: VmState, site: int, power: VmPower) -> tuple[VmPower, VmPower]:
@@ -165,18 +170,17 @@ class Effects:
 
     def crash_workloads_on_site(self, w: World, a: Args) -> World:
         """Every VM copy on the site stops; a running source leaves its log unclosed (REQ-16)."""
-        vms = tuple(self._crash_vm(vm, a.site) for vm in w.vms)
+        vms = tuple(self._crash_vm(vm, a) for vm in w.vms)
         return w._replace(vms=vms)
 
-    def _crash_vm(self, vm: VmState, site: int) -> VmState:
+    def _crash_vm(self, vm: VmState, a: Args) -> VmState:
+        site = a.site
         if vm.power[site] is VmPower.OFF:
             return vm
         unclosed = vm.unclosed_log or (source_site(vm) == site and vm.phase in TRACKING_PHASES)
         data = vm.data
         if data is not None and source_site(vm) == site:
-            data = data.copy()
-            data.crash_source_host()
-            data = data.frozen()
+            data = _run_on(data, lambda d: d.crash_source_host(), a.event)
         return vm._replace(power=_with_power(vm, site, VmPower.OFF), unclosed_log=unclosed, data=data)
 
     # -- the reference block store (data configurations) -----------------------------------------

@@ -243,26 +243,16 @@ def broken_engine(**methods):
 
 def _apply_disk_by_disk(self, wire, app_consistent=False):
     """Broken merge: each disk's log becomes a recovery point of its own (not atomic across disks)."""
-    from . import hrl
     shipped = 0
     for d, data in enumerate(wire):
-        log = hrl.accept(data, policy=self.hosts[self.target].policy, vm=self.name, disk=d,
-                         block_size=self.block_size, last_applied_id=self.last_applied[d])
-        held = self.applied_seq()
-        self.replica = self.replica.apply({d: [(e.block, e.data) for e in log.entries]})
-        self.last_applied[d] = log.header.log_id
-        shipped += len(log.entries)
-        self.point_seq[self.replica.points[-1].point_id] = held + len(log.entries)
-    self.images[self.target] = self.replica.disks
+        log = self.accept_log(d, data)      # checked and merged one disk at a time
+        shipped += self._merge({d: [(e.block, e.data) for e in log.entries]}, [log], app_consistent=False)
     return shipped
 
 
 def _apply_newest_first(self, wire, app_consistent=False):
     """Broken merge: a log's entries are applied newest first, so older writes win."""
-    from . import hrl
-    logs = [hrl.accept(data, policy=self.hosts[self.target].policy, vm=self.name, disk=d,
-                       block_size=self.block_size, last_applied_id=self.last_applied[d])
-            for d, data in enumerate(wire)]
+    logs = self.accept_delta(wire)
     writes = {log.header.disk: [(e.block, e.data) for e in reversed(log.entries)] for log in logs}
     return self._merge(writes, logs, app_consistent)
 
