@@ -32,9 +32,9 @@ import hashlib
 import os
 import time
 
-from hvr_model import hrl, resync
-from hvr_model.disk import DiskImage
-from hvr_model.replica import ReplicaVm
+from hvr_model.blockstore import hrl, resync
+from hvr_model.blockstore.disk import DiskImage
+from hvr_model.blockstore.replica import ReplicaVm
 
 MIB = 1 << 20
 SERVER = "hv-primary.contoso.com"

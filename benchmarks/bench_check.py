@@ -8,7 +8,7 @@ In one run, over the same composed model (a fresh ``System`` each time, so the
 per-VM successor cache starts empty for every search), it times:
 
 * ``hand``: the minimal BFS of ``bench_explorer.py`` (deque, set, edge counter);
-* ``explorer``: ``hvr_model.explorer.explore`` with every invariant of specs/;
+* ``explorer``: ``hvr_model.checker.explorer.explore`` with every invariant of specs/;
 * ``check``: the whole ``hvr-model check`` job (exploration plus every step,
   reachability and whole-graph claim).
 
@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_explorer import hand_bfs_gc_paused  # noqa: E402
 
-from hvr_model.compose import System  # noqa: E402
-from hvr_model.config import load_config  # noqa: E402
-from hvr_model.explorer import explore  # noqa: E402
+from hvr_model.hyperv.system import System  # noqa: E402
+from hvr_model.hyperv.config import load_config  # noqa: E402
+from hvr_model.checker.explorer import explore  # noqa: E402
 from hvr_model.specs.catalogue import ALL_PROPERTIES  # noqa: E402
-from hvr_model.specs.check import check  # noqa: E402
-from hvr_model.specs.properties import Always  # noqa: E402
+from hvr_model.tools.verification import check_config as check  # noqa: E402
+from hvr_model.checker.properties import Always  # noqa: E402
 
 
 def _hand(config):

@@ -30,14 +30,14 @@ import time
 from collections import deque
 from pathlib import Path
 
-TESTS_DIR = Path(__file__).resolve().parents[1] / "tests"
+TESTS_DIR = Path(__file__).resolve().parents[1] / "examples"
 
 
 def load_twophase():
-    """Import ``tests/twophase.py`` (the tests folder is not a package)."""
+    """Import ``examples/two_phase_commit.py`` (the examples folder is not a package)."""
     if str(TESTS_DIR) not in sys.path:
         sys.path.insert(0, str(TESTS_DIR))
-    return importlib.import_module("twophase")
+    return importlib.import_module("two_phase_commit")
 
 
 def hand_bfs(initial_states, successors) -> tuple[int, int]:
@@ -68,7 +68,7 @@ def hand_bfs_gc_paused(initial_states, successors) -> tuple[int, int]:
 
 def run_explorer(initial_states, successors, tp):
     """Explore with the TCConsistent invariant; return the Exploration."""
-    from hvr_model.explorer import explore
+    from hvr_model.checker.explorer import explore
 
     return explore(initial_states, successors, invariants={"TCConsistent": tp.tc_consistent})
 
@@ -127,7 +127,7 @@ def child(mode: str, rms: int) -> None:
     """Run one search and print the growth of the peak RSS in MB."""
     tp = load_twophase()
     init, succ = tp.initial_states(rms), tp.successors(rms)
-    import hvr_model.explorer  # noqa: F401  (imported before the baseline)
+    import hvr_model.checker.explorer  # noqa: F401  (imported before the baseline)
 
     before = peak_rss_kib()
     result = run_explorer(init, succ, tp) if mode == "explorer" else hand_bfs(init, succ)

@@ -1,4 +1,4 @@
-"""Benchmark: checking a long, fully observed event trace (``hvr_model.traces.check_trace``).
+"""Benchmark: checking a long, fully observed event trace (``hvr_model.conformance.traces.check_trace``).
 
 Usage::
 
@@ -25,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from hvr_model.compose import System
-from hvr_model.config import load_config
-from hvr_model.traces import check_trace
+from hvr_model.hyperv.system import System
+from hvr_model.hyperv.config import load_config
+from hvr_model.conformance.traces import check_trace
 
 GOAL_EVENTS_PER_SECOND = 10_000
 _LABEL = re.compile(r"(\w+)\((.*)\)")

@@ -6,7 +6,7 @@ sequence of guest writes its current source holds; replaying it on blank disks
 must give the source's disks, and every recovery point of the replica must be
 the replay of a prefix of it (never a mix, REQ-12, 15).
 
->>> from hvr_model.disk import DiskImage
+>>> from hvr_model.blockstore.disk import DiskImage
 >>> from hvr_model.blockstore import GuestWrite
 >>> blank = (DiskImage.blank(1, 1),)
 >>> replay(blank, [GuestWrite(1, 0, 0, b"A"), GuestWrite(2, 0, 0, b"B")])[0].read(0)
@@ -14,10 +14,10 @@ b'B'
 """
 from __future__ import annotations
 
-from hvr_model.disk import DiskImage
-from hvr_model.protection import ProtectionState
+from hvr_model.blockstore.disk import DiskImage
+from hvr_model.hyperv.protocol.protection import ProtectionState
 
-from .properties import Always, AlwaysStep, Sometimes, SometimesStep
+from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
 __all__ = ["replay", "source_disks_replay_their_history", "replica_points_are_history_prefixes", "PROPERTIES"]
 

@@ -1,19 +1,20 @@
 """Failover, commit and reverse replication (REQ-24..30).
 
->>> from hvr_model.config import load_config
->>> from hvr_model.world import initial_world
+>>> from hvr_model.hyperv.config import load_config
+>>> from hvr_model.hyperv.state import initial_world
 >>> cfg = load_config("default")
 >>> workload_serves_from_replica_only_after_commit(initial_world(cfg), cfg)
 True
 """
 from __future__ import annotations
 
-from hvr_model.protection import COMMITTED, PENDING_COMMIT, ProtectionState
-from hvr_model.replication import ReplicationPhase
-from hvr_model.sites import NetworkStatus, VmPower
-from hvr_model.world import host_up, replica_site, replication_mode, source_site
+from hvr_model.hyperv.protocol.protection import COMMITTED, PENDING_COMMIT, ProtectionState
+from hvr_model.hyperv.protocol.replication import ReplicationPhase
+from hvr_model.hyperv.environment import NetworkStatus
+from hvr_model.hyperv.protocol.vm_role import VmPower
+from hvr_model.hyperv.views import host_up, replica_site, replication_mode, source_site
 
-from .properties import Always, AlwaysStep, Sometimes, SometimesStep
+from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
 __all__ = ["workload_serves_from_replica_only_after_commit", "unplanned_failover_leaves_vm_unprotected",
            "planned_failover_leaves_vm_protected", "PROPERTIES"]

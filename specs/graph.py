@@ -16,38 +16,17 @@ from __future__ import annotations
 
 import networkx as nx
 
-from hvr_model.drill import TestFailoverState
-from hvr_model.protection import ProtectionState
-from hvr_model.recovery_plan import PlanStatus
-from hvr_model.replication import ReplicationPhase
-from hvr_model.sites import ActiveSite, NetworkStatus, SiteStatus, VaultStatus, VmPower
+from hvr_model.checker.exploration import Step
+from hvr_model.checker.graphs import first_by_depth, labelled_successors, reachable, reaching
+from hvr_model.checker.properties import GraphClaim
+from hvr_model.hyperv.environment import VaultStatus
+from hvr_model.hyperv.protocol.vm_role import ActiveSite
+from hvr_model.hyperv.views import is_home
 
-from hvr_model.explorer import Step
-
-from .properties import GraphClaim
-
-__all__ = ["is_home", "vm_at_home", "PROPERTIES", "FAILBACK_CYCLE"]
+__all__ = ["PROPERTIES", "FAILBACK_CYCLE"]
 
 FAILBACK_CYCLE = ("unplanned_failover", "commit", "reverse_replicate", "planned_failover", "commit",
                   "reverse_replicate")
-
-
-def vm_at_home(vm) -> bool:
-    """Protected, active and serving on the primary site, replicating normally."""
-    return (vm.protection is ProtectionState.PROTECTED and vm.active is ActiveSite.PRIMARY_SITE
-            and vm.phase is ReplicationPhase.REPLICATING and vm.test is TestFailoverState.NONE
-            and vm.power == (VmPower.SERVING, VmPower.OFF))
-
-
-def is_home(w, config=None) -> bool:
-    """Every VM at home, nothing failed, no plan running."""
-    return (w.sites == (SiteStatus.ONLINE, SiteStatus.ONLINE) and w.network is NetworkStatus.CONNECTED
-            and w.vault is VaultStatus.REACHABLE and w.plan_status is PlanStatus.IDLE
-            and all(vm_at_home(vm) for vm in w.vms))
-
-
-def _first_by_depth(exploration, states):
-    return min(states, key=exploration.depth_of, default=None)
 
 
 def no_deadlock(exploration, system):
@@ -56,29 +35,14 @@ def no_deadlock(exploration, system):
     return False, exploration.path_to(exploration.deadlocks[0])
 
 
-def _reaching(graph, targets) -> set:
-    """Every node from which some target is reachable (reverse breadth-first search)."""
-    if not targets:
-        return set()
-    return {n for layer in nx.bfs_layers(graph.reverse(copy=False), targets) for n in layer}
-
-
 def recoverable_to_home(exploration, system):
     graph = exploration.graph
     homes = [n for n in graph if is_home(n, system.config)]
-    reaching = _reaching(graph, homes)
-    stuck = [n for n in graph if n not in reaching]
+    can_get_home = reaching(graph, homes)
+    stuck = [n for n in graph if n not in can_get_home]
     if not stuck:
         return True, exploration.path_to(homes[0]) if homes else None
-    return False, exploration.path_to(_first_by_depth(exploration, stuck))
-
-
-def _reachable(graph, sources) -> set:
-    return {n for layer in nx.bfs_layers(graph, sources) for n in layer}
-
-
-def _labelled_successors(graph, nodes, label):
-    return {v for u in nodes for v, data in graph.succ[u].items() if label in data["actions"]}
+    return False, exploration.path_to(first_by_depth(exploration, stuck))
 
 
 def _edge_label(graph, u, v) -> str:
@@ -88,7 +52,7 @@ def _edge_label(graph, u, v) -> str:
 def _stage_path(exploration, between, stages, reached, labels):
     """A concrete path through the stages, built back to front with shortest paths."""
     graph, steps = exploration.graph, []
-    target = _first_by_depth(exploration, stages[-1])
+    target = first_by_depth(exploration, stages[-1])
     for k in range(len(labels) - 1, -1, -1):
         pred = next(u for u in graph.pred[target]
                     if u in reached[k] and labels[k] in graph.edges[u, target]["actions"])
@@ -115,8 +79,8 @@ def failback_cycle_reachable(exploration, system):
         between = _without_asr_operations_on(system, graph, index)
         stages, reached = [set(exploration.initial)], []
         for k, label in enumerate(labels):
-            reached.append(_reachable(graph if k == 0 else between, stages[-1]))
-            stages.append(_labelled_successors(graph, reached[-1], label))
+            reached.append(reachable(graph if k == 0 else between, stages[-1]))
+            stages.append(labelled_successors(graph, reached[-1], label))
         stages[-1] = {n for n in stages[-1] if n.vms[index].active is ActiveSite.PRIMARY_SITE}
         if stages[-1]:
             return True, _stage_path(exploration, between, stages, reached, labels)

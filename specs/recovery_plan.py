@@ -1,19 +1,21 @@
 """Recovery plans (REQ-32..34).
 
->>> from hvr_model.config import load_config
->>> from hvr_model.world import initial_world
+>>> from hvr_model.hyperv.config import load_config
+>>> from hvr_model.hyperv.state import initial_world
 >>> cfg = load_config("default")
 >>> recovery_plan_boots_groups_in_order(initial_world(cfg), cfg)
 True
 """
 from __future__ import annotations
 
-from hvr_model.protection import PENDING_COMMIT
-from hvr_model.recovery_plan import PlanKind, PlanStatus
-from hvr_model.sites import VmPower
-from hvr_model.world import source_site
+from hvr_model.hyperv.protocol.protection import PENDING_COMMIT
+from hvr_model.hyperv.protocol.recovery_plan import PlanKind, PlanStatus
+from hvr_model.hyperv.protocol.vm_role import VmPower
+from hvr_model.hyperv.views import source_site
 
-from .properties import Always, AlwaysStep, Sometimes, has_plan
+from hvr_model.checker.properties import Always, AlwaysStep, Sometimes
+
+from .applicability import has_plan
 
 __all__ = ["recovery_plan_boots_groups_in_order", "PROPERTIES"]
 

@@ -1,16 +1,18 @@
 """Initial replication, delta replication and resynchronization (REQ-08..20).
 
->>> from hvr_model.config import load_config
->>> from hvr_model.world import initial_world
+>>> from hvr_model.hyperv.config import load_config
+>>> from hvr_model.hyperv.state import initial_world
 >>> cfg = load_config("default")
 >>> one_disk_copied_at_a_time(initial_world(cfg), cfg), snapshot_exactly_during_initial_replication(initial_world(cfg), cfg)
 (True, True)
 """
 from __future__ import annotations
 
-from hvr_model.replication import DiskCopy, ReplicationPhase, RESYNC_PHASES
+from hvr_model.hyperv.protocol.replication import DiskCopy, ReplicationPhase, RESYNC_PHASES
 
-from .properties import Always, AlwaysStep, Sometimes, SometimesStep, takes_event
+from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
+
+from .applicability import takes_event
 
 __all__ = ["one_disk_copied_at_a_time", "snapshot_exactly_during_initial_replication", "PROPERTIES"]
 

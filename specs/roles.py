@@ -1,17 +1,21 @@
 """Site roles and orchestration (REQ-01, 02, 04, 25).
 
->>> from hvr_model.config import load_config
->>> from hvr_model.world import initial_world
+>>> from hvr_model.hyperv.config import load_config
+>>> from hvr_model.hyperv.state import initial_world
 >>> cfg = load_config("default")
 >>> no_split_brain(initial_world(cfg), cfg)
 True
 """
 from __future__ import annotations
 
-from hvr_model.sites import VaultStatus, VmPower
-from hvr_model.world import replica_site, source_site, vmm_up
+from hvr_model.hyperv.environment import VaultStatus
 
-from .properties import Always, AlwaysStep, Sometimes, SometimesStep, has_fault, takes_event
+from hvr_model.hyperv.protocol.vm_role import VmPower
+from hvr_model.hyperv.views import replica_site, source_site, vmm_up
+
+from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
+
+from .applicability import has_fault, takes_event
 
 __all__ = ["no_split_brain", "workload_runs_only_on_active_site", "PROPERTIES", "ORCHESTRATION_SITES"]
 

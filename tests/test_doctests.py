@@ -1,4 +1,4 @@
-"""Every docstring example of the package runs and gives what it shows."""
+"""Every docstring example of the package, the examples and the README runs and gives what it shows."""
 import doctest
 import importlib
 import pkgutil
@@ -7,17 +7,18 @@ from pathlib import Path
 import pytest
 
 import hvr_model
-import hvr_model.specs
+
+from tests.examples import load_example
+
+_SKIP = {"hvr_model.__main__"}
 
 
 def _modules():
-    names = []
-    for package in (hvr_model, hvr_model.specs):
-        names.append(package.__name__)
-        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-            if info.name not in ("hvr_model.specs", "hvr_model.__main__"):
-                names.append(info.name)
-    return sorted(set(names)) + ["twophase"]
+    names = [hvr_model.__name__]
+    for info in pkgutil.walk_packages(hvr_model.__path__, hvr_model.__name__ + "."):
+        if info.name not in _SKIP:
+            names.append(info.name)
+    return sorted(set(names))
 
 
 @pytest.mark.parametrize("name", _modules())
@@ -25,6 +26,12 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name}"
+
+
+@pytest.mark.parametrize("name", ["two_phase_commit"])
+def test_example_docstrings_run(name):
+    result = doctest.testmod(load_example(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
 
 
 def test_readme_examples_run():

@@ -1,0 +1,217 @@
+"""Check a model against properties: explore it, then decide each claim.
+
+Works on any model with the shape of stateright's ``Model``:
+
+* ``initial_states()`` -> a sequence of hashable states;
+* ``successors(state)`` -> iterable of ``(action label, next state)``;
+* optionally ``config``: handed to every predicate as its second argument
+  (``None`` if absent) and to each claim's ``applies`` test;
+* optionally ``action(label)``: the binding of an action label, handed to step
+  checks; its attribute ``event`` names the event that step claims list
+  (default: the label up to its first ``(``);
+* optionally ``evaluation_errors``: exception types that mean a claim cannot
+  be evaluated in a state (it then does not hold there).
+
+>>> from hvr_model.checker.properties import Always, Sometimes
+>>> class Counter:
+...     config = 3
+...     def initial_states(self):
+...         return [0]
+...     def successors(self, n):
+...         return [("inc", n + 1)] if n < self.config else []
+>>> result = check(Counter(), [Always("bounded", (), "never past the limit", lambda n, c: n <= c),
+...                            Sometimes("reaches_limit", (), "the limit is reached", lambda n, c: n == c)])
+>>> result.holds, result.exploration.states, [r.holds for r in result.results]
+(True, 4, [True, True])
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from .exploration import Exploration, Progress, Step
+from .explorer import explore
+from .properties import Always, AlwaysStep, GraphClaim, Sometimes, SometimesStep
+
+__all__ = ["PropertyResult", "CheckResult", "check", "LabelAction"]
+
+#: Exceptions that, raised by a predicate, mean the state is malformed for the claim.
+_EVALUATION_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    name: str
+    kind: str
+    holds: bool
+    requirements: tuple[str, ...]
+    doc: str
+    counterexample: list[Step] | None = None   # for a violated claim: shortest path to it
+    example: list[Step] | None = None          # for a satisfied reachability claim: a witness path
+    skipped: str = ""                          # why the claim could not be decided
+
+
+@dataclass
+class CheckResult:
+    """What :func:`check` found: the model, its exploration and one result per property."""
+
+    model: Any
+    exploration: Exploration
+    results: list[PropertyResult]
+
+    @property
+    def system(self) -> Any:
+        """The model checked (the name the Hyper-V layer uses for its composed model)."""
+        return self.model
+
+    @property
+    def config(self) -> Any:
+        return getattr(self.model, "config", None)
+
+    @property
+    def mutant(self) -> str | None:
+        """The name of the broken variant checked, if the model is one."""
+        return getattr(self.model, "mutant", None)
+
+    @property
+    def holds(self) -> bool:
+        return all(r.holds for r in self.results if not r.skipped)
+
+    def result(self, name: str) -> PropertyResult:
+        return next(r for r in self.results if r.name == name)
+
+    @property
+    def violated(self) -> list[str]:
+        return [r.name for r in self.results if not r.holds and not r.skipped]
+
+
+class LabelAction(NamedTuple):
+    """The binding of an action for models without ``action()``: the label's event name."""
+
+    event: str
+    label: str
+
+
+def check(model: Any, properties: Sequence, *, max_states: int | None = None,
+          progress: Callable[[Progress], None] | None = None) -> CheckResult:
+    """Explore ``model`` exhaustively (breadth first) and decide every property.
+
+    Parameters
+    ----------
+    model : object
+        See the module docstring for the methods it needs.
+    properties : sequence of Always, Sometimes, AlwaysStep, SometimesStep, GraphClaim
+    max_states : int, optional
+        Stop after this many states; whole-graph claims are then skipped.
+    progress : callable, optional
+        Called with a :class:`Progress` about once a second while exploring.
+
+    Returns
+    -------
+    CheckResult
+        Results in the order of ``properties``.
+    """
+    context = _Context(model)
+    invariants = {p.name: context.bind(p.predicate) for p in properties if isinstance(p, Always)}
+    exploration = explore(model.initial_states(), model.successors, invariants=invariants,
+                          max_states=max_states, progress=progress)
+    results = [_decide_invariant(p, exploration) for p in properties if isinstance(p, Always)]
+    results += [_decide_sometimes(p, exploration, context) for p in properties if isinstance(p, Sometimes)]
+    results += _decide_steps([p for p in properties if isinstance(p, (AlwaysStep, SometimesStep))],
+                             exploration, context)
+    results += [_decide_graph(p, exploration, model) for p in properties if isinstance(p, GraphClaim)]
+    order = {p.name: i for i, p in enumerate(properties)}
+    results.sort(key=lambda r: order[r.name])
+    return CheckResult(model, exploration, results)
+
+
+class _Context:
+    """What a predicate sees besides the state: the model's config, actions and evaluation errors."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.config = getattr(model, "config", None)
+        self.errors = _EVALUATION_ERRORS + tuple(getattr(model, "evaluation_errors", ()))
+        action = getattr(model, "action", None)
+        self.action = action if action is not None else _label_action
+
+    def bind(self, predicate):
+        return lambda state: self.holds(predicate, state, self.config)
+
+    def holds(self, predicate, *args) -> bool:
+        """A claim that cannot even be evaluated in a state (the state is malformed) does not hold there."""
+        try:
+            return bool(predicate(*args))
+        except self.errors:
+            return False
+
+
+def _label_action(label: str) -> LabelAction:
+    return LabelAction(label.split("(", 1)[0], label)
+
+
+def _result(p, holds, counterexample=None, example=None, skipped="") -> PropertyResult:
+    return PropertyResult(p.name, p.kind, holds, p.requirements, p.doc, counterexample, example, skipped)
+
+
+def _decide_invariant(p: Always, exploration: Exploration) -> PropertyResult:
+    bad = exploration.violations.get(p.name)
+    return _result(p, bad is None, None if bad is None else exploration.path_to(bad))
+
+
+def _not_applicable(p) -> PropertyResult:
+    return _result(p, True, skipped="not applicable: the configuration cannot produce this situation")
+
+
+def _decide_sometimes(p: Sometimes, exploration: Exploration, context: _Context) -> PropertyResult:
+    if not p.applies_to(context.config):
+        return _not_applicable(p)
+    found = [s for s in exploration.graph if context.holds(p.predicate, s, context.config)]
+    if not found:
+        return _result(p, False, skipped="" if exploration.complete else "exploration incomplete")
+    best = min(found, key=exploration.depth_of)
+    return _result(p, True, example=exploration.path_to(best))
+
+
+def _decide_steps(props, exploration: Exploration, context: _Context) -> list[PropertyResult]:
+    """One pass over every edge, in order of the source state's depth."""
+    by_event: dict[str, list] = {}
+    for p in props:
+        for event in p.events:
+            by_event.setdefault(event, []).append(p)
+    found: dict[str, tuple[int, list[Step]]] = {}
+    graph = exploration.graph
+    for u in graph:
+        depth = None
+        for v, data in graph.succ[u].items():
+            for label in data["actions"]:
+                args = context.action(label)
+                for p in by_event.get(args.event, ()):
+                    if _step_matters(p, u, v, args, context):
+                        depth = exploration.depth_of(u) if depth is None else depth
+                        if p.name not in found or depth < found[p.name][0]:
+                            found[p.name] = (depth, exploration.path_to(u) + [Step(label, v)])
+    return [_step_result(p, found.get(p.name), exploration) if p.applies_to(context.config)
+            else _not_applicable(p) for p in props]
+
+
+def _step_matters(p, u, v, args, context: _Context) -> bool:
+    """True for a violating step of an AlwaysStep, or a witnessing step of a SometimesStep."""
+    ok = context.holds(p.check, u, v, args, context.config)
+    return not ok if isinstance(p, AlwaysStep) else ok
+
+
+def _step_result(p, found, exploration) -> PropertyResult:
+    if isinstance(p, AlwaysStep):
+        return _result(p, found is None, None if found is None else found[1])
+    if found is None:
+        return _result(p, False, skipped="" if exploration.complete else "exploration incomplete")
+    return _result(p, True, example=found[1])
+
+
+def _decide_graph(p: GraphClaim, exploration: Exploration, model: Any) -> PropertyResult:
+    if not exploration.complete:
+        return _result(p, True, skipped="exploration incomplete: whole-graph claims need every state")
+    holds, path = p.decide(exploration, model)
+    return _result(p, holds, None if holds else path, path if holds else None)

@@ -1,0 +1,83 @@
+"""The manifest format: every named configuration and every mutant, with the result it must give.
+
+A manifest (TOML, as tlaplus/Examples keeps a manifest.json per spec) lists, per
+run, the configuration, the mutant (if any), the expected verdict ("holds" or
+"violated"), the properties a mutant must violate, and the pinned state,
+transition and depth counts. :func:`differences` compares a check result with
+its entry; :func:`render` writes the file again from results after a
+deliberate model change. Running the entries is the model's business (for the
+Hyper-V model: :mod:`hvr_model.tools.manifest`).
+
+>>> entry = entries('''[[check]]
+... config = "tiny"
+... expect = "holds"
+... states = 4
+... ''')[0]
+>>> entry.name, entry.states, entry.edges
+('tiny', 4, None)
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+
+from .check import CheckResult
+
+__all__ = ["Entry", "entries", "differences", "render"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    config: str
+    expect: str                         # "holds" or "violated"
+    mutant: str | None = None
+    violates: tuple[str, ...] = ()
+    states: int | None = None
+    edges: int | None = None
+    depth: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.config}+{self.mutant}" if self.mutant else self.config
+
+
+def entries(text: str) -> list[Entry]:
+    """The entries of a manifest given as TOML text, in file order."""
+    raw = tomllib.loads(text)
+    return [Entry(**{**item, "violates": tuple(item.get("violates", ()))}) for item in raw["check"]]
+
+
+def differences(entry: Entry, result: CheckResult, kills: str | None = None) -> list[str]:
+    """How ``result`` departs from what ``entry`` pins (empty when it matches).
+
+    ``kills`` is the property the entry's mutant must violate, if it has one.
+    """
+    e, out = result.exploration, []
+    verdict = "holds" if result.holds else "violated"
+    if verdict != entry.expect:
+        out.append(f"expected {entry.expect}, got {verdict} ({', '.join(result.violated) or 'nothing violated'})")
+    if entry.mutant and kills is not None and kills not in result.violated:
+        out.append(f"mutant {entry.mutant} is not caught by {kills}")
+    if entry.expect == "violated" and tuple(result.violated) != entry.violates:
+        out.append(f"violated {result.violated}, pinned {list(entry.violates)}")
+    for field, actual in (("states", e.states), ("edges", e.edges), ("depth", e.depth)):
+        if getattr(entry, field) != actual:
+            out.append(f"{field}: pinned {getattr(entry, field)}, explored {actual}")
+    return out
+
+
+def render(results: list[tuple[Entry, CheckResult]]) -> str:
+    """The manifest file for these results (counts and violations as explored)."""
+    lines = ["# Every named configuration and every mutant, with the result it must give.",
+             "# Regenerate the pinned counts with: hvr-model manifest --update", ""]
+    for entry, result in results:
+        e = result.exploration
+        lines.append("[[check]]")
+        lines.append(f'config = "{entry.config}"')
+        if entry.mutant:
+            lines.append(f'mutant = "{entry.mutant}"')
+        lines.append(f'expect = "{entry.expect}"')
+        if entry.expect == "violated":
+            lines.append("violates = [" + ", ".join(f'"{v}"' for v in result.violated) + "]")
+        lines += [f"states = {e.states}", f"edges = {e.edges}", f"depth = {e.depth}", ""]
+    return "\n".join(lines)

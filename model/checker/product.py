@@ -1,0 +1,201 @@
+"""Synchronous-product composition of machine tables into one successor function.
+
+An event is enabled when every machine that has its trigger in its table has a
+row from its current state whose guards all hold (a synchronous product, as in
+CSP); the event then moves every participant to its row's destination and runs
+the rows' effects in table order.
+
+The model supplies the *bound events* (one per action label: the event's
+binding, handed to guards and effects, and for each participating machine
+instance how to read and write its state in the composed state value), an
+object whose methods are the guards ``(state, args) -> bool`` and one whose
+methods are the effects ``(state, args) -> state``. The tables are compiled
+once (:func:`hvr_model.checker.tables.compile_table`), so exploring creates no
+``transitions.Machine`` per state.
+
+>>> from enum import StrEnum
+>>> from hvr_model.checker.tables import MachineSpec, compile_table, transition
+>>> class Lamp(StrEnum):
+...     OFF = "Off"
+...     ON = "On"
+>>> LAMP = MachineSpec("lamp", Lamp, Lamp.OFF, (transition("press", Lamp.OFF, Lamp.ON, ["powered"]),
+...                                              transition("press", Lamp.ON, Lamp.OFF)),
+...                    scope="system", field="lamp")
+>>> class Guards:
+...     def powered(self, state, args):
+...         return True
+>>> press = BoundEvent("press", Args("press"), (Participant(LAMP, compile_table(LAMP)["press"],
+...                    read=lambda s: s, write=lambda s, new: new),))
+>>> lamp = SynchronousProduct([Lamp.OFF], [press], Guards(), object(), {"powered": "REQ-1"})
+>>> lamp.successors(Lamp.OFF), lamp.apply(Lamp.ON, "press")
+([('press', <Lamp.ON: 'On'>)], <Lamp.OFF: 'Off'>)
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import product
+from typing import Any, NamedTuple
+
+from .tables import CompiledTransition, MachineSpec
+
+__all__ = ["Args", "Participant", "BoundEvent", "Firing", "EventRefused", "SynchronousProduct"]
+
+
+class Args(NamedTuple):
+    """A minimal event binding: the event's name (models usually bind more, e.g. which VM)."""
+
+    event: str
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One machine instance taking part in a bound event, with its rows for that event.
+
+    ``read(state)`` gives the instance's current state, ``write(state, new)`` the
+    composed state with the instance moved to ``new``.
+    """
+
+    machine: MachineSpec
+    rows: Mapping[Any, tuple[CompiledTransition, ...]]   # source state -> rows for this trigger
+    read: Callable[[Any], Any]
+    write: Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class BoundEvent:
+    """An event with its parameters bound: one action label of the state graph.
+
+    ``args`` is handed to every guard and effect (its ``event`` attribute names
+    the event); ``spec`` is the model's own declaration of the event (kind,
+    requirements), or None.
+    """
+
+    label: str
+    args: Any
+    participants: tuple[Participant, ...]
+    spec: Any = None
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One way an enabled event fires: the row chosen for each participant."""
+
+    event: BoundEvent
+    rows: tuple[CompiledTransition, ...]
+
+
+class EventRefused(ValueError):
+    """An event that is not enabled in the given state; ``reasons`` says why."""
+
+    def __init__(self, label: str, reasons: list[str]):
+        self.label, self.reasons = label, reasons
+        super().__init__(f"{label} refused: {'; '.join(reasons)}")
+
+
+class SynchronousProduct:
+    """Machine tables composed over a state value: initial states, successors, refusals.
+
+    Parameters
+    ----------
+    initial : sequence
+        The initial states (hashable values).
+    events : iterable of BoundEvent
+        Every action of the model, in the order successors are listed.
+    guards, effects : object
+        Objects whose methods, looked up by the names the rows use, are the
+        guards ``(state, args) -> bool`` and effects ``(state, args) -> state``.
+    guard_requirements : mapping
+        Guard name -> the requirement it implements, cited in refusals.
+    """
+
+    def __init__(self, initial: Sequence, events: Iterable[BoundEvent], guards: Any, effects: Any,
+                 guard_requirements: Mapping[str, str]):
+        self._initial = list(initial)
+        self.events = tuple(events)
+        self.event_by_label = {e.label: e for e in self.events}
+        self.guards, self.effects = guards, effects
+        self.guard_requirements = guard_requirements
+        self._guard_fns: dict[str, Callable] = {}
+        self._effect_fns: dict[str, Callable] = {}
+
+    def initial_states(self) -> list:
+        return list(self._initial)
+
+    def action(self, label: str) -> Any:
+        """The binding (``args``) of the action ``label``."""
+        return self.event_by_label[label].args
+
+    def guard(self, name: str) -> Callable[[Any, Any], bool]:
+        fn = self._guard_fns.get(name)
+        if fn is None:
+            fn = self._guard_fns[name] = getattr(self.guards, name)
+        return fn
+
+    def effect(self, name: str) -> Callable[[Any, Any], Any]:
+        fn = self._effect_fns.get(name)
+        if fn is None:
+            fn = self._effect_fns[name] = getattr(self.effects, name)
+        return fn
+
+    def steps(self, w: Any, events: Iterable[BoundEvent] | None = None) -> Iterator[Firing]:
+        """Every enabled (event, rows) pair in state ``w`` (among ``events``, default all)."""
+        for event in self.events if events is None else events:
+            choices = []
+            for p in event.participants:
+                rows = p.rows.get(p.read(w))
+                if not rows:
+                    break
+                choices.append(rows)
+            else:
+                for rows in product(*choices):
+                    if all(self.guard(g)(w, event.args) for row in rows for g in row.conditions):
+                        yield Firing(event, rows)
+
+    def fire(self, w: Any, step: Firing) -> Any:
+        """The state after ``step``: participants move, then effects run in table order."""
+        a = step.event.args
+        for p, row in zip(step.event.participants, step.rows):
+            w = p.write(w, row.dest)
+        for row in step.rows:
+            for name in row.effects:
+                w = self.effect(name)(w, a)
+        return w
+
+    def successors(self, w: Any) -> list[tuple[str, Any]]:
+        """``(action label, next state)`` for every enabled event."""
+        return [(step.event.label, self.fire(w, step)) for step in self.steps(w)]
+
+    def apply(self, w: Any, label: str) -> Any:
+        """The state after event ``label``; :class:`EventRefused` says why if it is not enabled."""
+        event = self.event_by_label.get(label)
+        if event is None:
+            raise EventRefused(label, [self._unknown(label)])
+        steps = list(self.steps(w, (event,)))
+        if not steps:
+            raise EventRefused(label, self.refusal_reasons(w, event))
+        return self.fire(w, steps[0])
+
+    def _unknown(self, label: str) -> str:
+        return "no such event in this model"
+
+    def refusal_reasons(self, w: Any, event: BoundEvent) -> list[str]:
+        """Why ``event`` is not enabled in ``w``: a wrong machine state, or the guards that fail."""
+        return [reason for reason, _ in self.refusal(w, event)]
+
+    def refusal(self, w: Any, event: BoundEvent) -> list[tuple[str, str | None]]:
+        """``(reason, requirement)`` pairs: each machine in the wrong state, or each failing guard."""
+        out = []
+        for p in event.participants:
+            current = p.read(w)
+            rows = p.rows.get(current)
+            if not rows:
+                needed = " or ".join(sorted(str(s) for s in p.rows))
+                out.append((f"{p.machine.name} is {current}, {event.args.event} needs {needed}",
+                            (getattr(event.spec, "requirements", ()) or (None,))[0]))
+                continue
+            failing = [[g for g in row.conditions if not self.guard(g)(w, event.args)] for row in rows]
+            if all(failing):
+                for guard in dict.fromkeys(failing[0]):
+                    out.append((f"{p.machine.name} guard failed: {guard}", self.guard_requirements.get(guard)))
+        return out

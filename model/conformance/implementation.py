@@ -1,0 +1,46 @@
+"""The implementation under test: the adapter a DR product provides to be fuzzed against the model.
+
+>>> from hvr_model.hyperv.config import load_config
+>>> ref = ReferenceImplementation()
+>>> ref.reset(load_config("data_single_vm"))
+>>> ref.disks("web", "primary")
+(b'\\x00', b'\\x00')
+"""
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from ..hyperv.config import Config
+from .oracle import Oracle
+
+__all__ = ["Implementation", "ReferenceImplementation"]
+
+
+@runtime_checkable
+class Implementation(Protocol):
+    """The adapter a DR implementation provides to be fuzzed against the model.
+
+    ``reset(config)`` starts from the configuration's initial state; ``perform(label)``
+    carries out one event, named by its model label (``begin_disk_copy(vm=web, disk=0)``);
+    ``disks(vm, site)`` returns the bytes of each of VM ``vm``'s disks on ``site``
+    (``"primary"`` or ``"recovery"``), compared after every step in data configurations.
+    """
+
+    def reset(self, config: Config) -> None: ...
+
+    def perform(self, label: str) -> None: ...
+
+    def disks(self, vm: str, site: str) -> tuple[bytes, ...]: ...
+
+
+class ReferenceImplementation:
+    """The default implementation: the model's own reference block store (via :class:`Oracle`)."""
+
+    def reset(self, config: Config) -> None:
+        self.oracle = Oracle(config)
+
+    def perform(self, label: str) -> None:
+        self.oracle.apply_label(label)
+
+    def disks(self, vm: str, site: str) -> tuple[bytes, ...]:
+        return self.oracle.disks(vm, site)

@@ -1,0 +1,222 @@
+"""Event-log conformance: check a JSON Lines trace of a real system against the model.
+
+Format (see specs/traces.md): a header line ``{"format": "hvr-model-trace",
+"version": 1, "config": NAME, "observed": "full" | "partial"}`` then one event per
+line, ``{"event": NAME, "vm": ..., "site": ..., "disk": ..., "block": ...,
+"data": ..., "expect": {PATH: VALUE}, "comment": ...}`` with only the
+parameters the event takes. A *partial* trace may leave out Hyper-V engine
+events: before an event the model refuses, a breadth-first search of at most
+``max_unobserved`` engine steps looks for a way to make it allowed, and the
+steps it had to assume are reported.
+
+>>> text = '\\n'.join(['{"format": "hvr-model-trace", "version": 1, "config": "single_vm", "observed": "full"}',
+...                   '{"event": "enable_protection", "vm": "web"}',
+...                   '{"event": "commit", "vm": "web"}'])
+>>> result = check_trace_text(text)
+>>> result.conforms, result.failure.line, result.failure.requirements
+(False, 3, ['REQ-27'])
+"""
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..hyperv.config import ConfigError, load_config
+from ..hyperv.describe import describe
+from ..hyperv.events import canonical_event
+from .oracle import Oracle, Refused, UnknownEvent
+
+__all__ = ["TraceMalformed", "TraceFailure", "TraceResult", "check_trace", "check_trace_text",
+           "DEFAULT_MAX_UNOBSERVED", "FORMAT", "VERSION"]
+
+FORMAT, VERSION = "hvr-model-trace", 1
+DEFAULT_MAX_UNOBSERVED = 8
+_HEADER_KEYS = {"format", "version", "config", "observed", "comment"}
+_PARAM_TYPES = {"vm": str, "site": str, "disk": int, "block": int, "data": str}
+
+
+class TraceMalformed(ValueError):
+    """The trace file is not a well-formed trace; ``line`` is 1-based."""
+
+    def __init__(self, line: int, reason: str):
+        self.line, self.reason = line, reason
+        super().__init__(f"line {line}: {reason}" if line else reason)
+
+
+@dataclass(frozen=True)
+class TraceFailure:
+    line: int
+    event: str                       # the label the model refused (or whose expectation failed)
+    reasons: list[str]
+    requirements: list[str]
+    allowed: list[str]               # what the model allowed at that point
+    state: dict[str, str]            # the model's state there
+
+
+@dataclass
+class TraceResult:
+    name: str
+    config: str
+    events: int = 0
+    failure: TraceFailure | None = None
+    assumed: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        return self.failure is None
+
+
+@dataclass(frozen=True)
+class _Event:
+    line: int
+    label: str
+    expect: dict
+
+
+def check_trace(path: str | Path, max_unobserved: int = DEFAULT_MAX_UNOBSERVED) -> TraceResult:
+    """Check the trace file at ``path``; :class:`TraceMalformed` if it is not one."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TraceMalformed(0, f"cannot read {path}: {exc}") from None
+    return check_trace_text(text, str(path), max_unobserved)
+
+
+def check_trace_text(text: str, name: str = "<string>",
+                     max_unobserved: int = DEFAULT_MAX_UNOBSERVED) -> TraceResult:
+    """Check a trace given as text (every line is validated before any is checked)."""
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise TraceMalformed(1, "empty trace: a header line is needed")
+    oracle, partial = _header(*lines[0])
+    paths = _state_paths(oracle)
+    events = [_event(oracle, paths, n, line) for n, line in lines[1:]]
+    result = TraceResult(name, oracle.config.name)
+    for event in events:
+        if not _step(oracle, event, partial, max_unobserved, result):
+            break
+        result.events += 1
+    return result
+
+
+def _json(n: int, line: str) -> dict:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise TraceMalformed(n, f"not JSON: {exc.msg}") from None
+    if not isinstance(item, dict):
+        raise TraceMalformed(n, "a line must be a JSON object")
+    return item
+
+
+def _header(n: int, line: str) -> tuple[Oracle, bool]:
+    head = _json(n, line)
+    if head.get("format") != FORMAT or head.get("version") != VERSION:
+        raise TraceMalformed(n, f'the first line must be the header {{"format": "{FORMAT}", "version": {VERSION}, ...}}')
+    if set(head) - _HEADER_KEYS:
+        raise TraceMalformed(n, f"unknown header key(s): {', '.join(sorted(set(head) - _HEADER_KEYS))}")
+    if head.get("observed", "full") not in ("full", "partial"):
+        raise TraceMalformed(n, 'observed must be "full" or "partial"')
+    if not isinstance(head.get("config"), str):
+        raise TraceMalformed(n, "the header must name a configuration (config)")
+    try:
+        oracle = Oracle(load_config(head["config"]))
+    except ConfigError as exc:
+        raise TraceMalformed(n, str(exc)) from None
+    return oracle, head.get("observed", "full") == "partial"
+
+
+def _state_paths(oracle: Oracle) -> frozenset[str]:
+    """Every state path an ``expect`` may name (some data paths appear only after a failover)."""
+    paths = set(oracle.describe())
+    for vm, state in zip(oracle.config.vms, oracle.state.vms):
+        if state.data is not None:
+            paths |= {f"vm[{vm.name}].data.points_hold_writes", f"vm[{vm.name}].data.lost_writes"}
+    return frozenset(paths)
+
+
+def _event(oracle: Oracle, paths: frozenset[str], n: int, line: str) -> _Event:
+    item = _json(n, line)
+    name = item.pop("event", None)
+    if not isinstance(name, str) or canonical_event(name) is None:
+        raise TraceMalformed(n, f"unknown or missing event {name!r}")
+    expect, _ = item.pop("expect", {}), item.pop("comment", None)
+    for key, value in item.items():
+        kind = _PARAM_TYPES.get(key)
+        if kind is None or isinstance(value, bool) or not isinstance(value, kind):
+            raise TraceMalformed(n, f"{name}: parameter {key!r} is unknown or of the wrong type")
+    try:
+        label = oracle.label(name, **item)
+    except UnknownEvent as exc:
+        raise TraceMalformed(n, str(exc)) from None
+    return _Event(n, label, _expectations(paths, n, expect))
+
+
+def _expectations(known: frozenset[str], n: int, expect) -> dict:
+    if not isinstance(expect, dict):
+        raise TraceMalformed(n, "expect must be an object of state paths")
+    for path, value in expect.items():
+        if path not in known or not isinstance(value, str):
+            raise TraceMalformed(n, f"expect: unknown state path {path!r} (or a non-string value)")
+    return expect
+
+
+def _step(oracle: Oracle, event: _Event, partial: bool, bound: int, result: TraceResult) -> bool:
+    try:
+        oracle.apply_label(event.label)
+    except Refused as refusal:
+        assumed = _search(oracle, event.label, bound) if partial else None
+        if assumed is None:
+            result.failure = _failure(oracle, event, refusal.reasons, refusal.requirements)
+            return False
+        oracle.state = assumed[1]
+        oracle.apply_label(event.label)
+        result.assumed.append((event.line, assumed[0]))
+    return _expected(oracle, event, result)
+
+
+def _expected(oracle: Oracle, event: _Event, result: TraceResult) -> bool:
+    if not event.expect:
+        return True
+    state = describe(oracle.state, oracle.config)
+    wrong = [f"expected {p} = {v}, the model has {state.get(p, '(no value)')}"
+             for p, v in event.expect.items() if state.get(p) != v]
+    if wrong:
+        result.failure = _failure(oracle, event, wrong, [])
+    return not wrong
+
+
+def _failure(oracle: Oracle, event: _Event, reasons, requirements) -> TraceFailure:
+    return TraceFailure(event.line, event.label, list(reasons), list(requirements), oracle.allowed(),
+                        describe(oracle.state, oracle.config))
+
+
+def _search(oracle: Oracle, label: str, bound: int):
+    """Fewest unobserved engine steps (at most ``bound``) after which ``label`` is allowed."""
+    system = oracle.system
+    engine = tuple(e for e in system.events if e.spec.kind == "engine")
+    target = (system.event_by_label[label],)
+    start = oracle.state
+    parent, queue = {start: None}, deque([(start, 0)])
+    while queue:
+        state, depth = queue.popleft()
+        if depth and any(True for _ in system.steps(state, target)):
+            return _path(parent, state), state
+        if depth == bound:
+            continue
+        for step in system.steps(state, engine):
+            nxt = system.fire(state, step)
+            if nxt not in parent:
+                parent[nxt] = (state, step.event.label)
+                queue.append((nxt, depth + 1))
+    return None
+
+
+def _path(parent, state) -> list[str]:
+    labels = []
+    while parent[state] is not None:
+        state, label = parent[state]
+        labels.append(label)
+    return labels[::-1]

@@ -1,0 +1,125 @@
+"""Block-store mutants: a broken ReplicatedVm (or data effect) run inside the state graph.
+
+Each replaces one operation of the reference block store with a realistic bug
+(a non-atomic merge, entries applied newest first, a skipped checksum, ...) and
+names the data property of ``specs/data.py`` that must catch it.
+"""
+from __future__ import annotations
+
+from ..blockstore import ReplicatedVm
+from ..blockstore.replica import ReplicaVm
+from ..checker.mutation import Patch, Variant, drop_effect, subclass
+
+__all__ = ["broken_engine", "DATA_MUTANTS"]
+
+#: ``(name, description, property that must catch it, patch, configuration)`` of each block-store mutant.
+DATA_MUTANTS: list[tuple[str, str, str, Patch, str]] = []
+
+
+def _register(name, description, kills, patch, config):
+    DATA_MUTANTS.append((name, description, kills, patch, config))
+
+
+def broken_engine(**methods) -> Patch:
+    """Run data configurations on a ReplicatedVm subclass with ``methods`` replaced."""
+    def patch(v: Variant) -> Variant:
+        engine = subclass(ReplicatedVm, "BrokenReplicatedVm", **methods)
+        return v._replace(effects=subclass(v.effects, "EffectsOnBrokenEngine", engine_class=engine))
+    return patch
+
+
+def _apply_disk_by_disk(self, wire, app_consistent=False):
+    """Broken merge: each disk's log becomes a recovery point of its own (not atomic across disks)."""
+    shipped = 0
+    for d, data in enumerate(wire):
+        log = self.accept_log(d, data)      # checked and merged one disk at a time
+        shipped += self._merge({d: [(e.block, e.data) for e in log.entries]}, [log], app_consistent=False)
+    return shipped
+
+
+def _apply_newest_first(self, wire, app_consistent=False):
+    """Broken merge: a log's entries are applied newest first, so older writes win."""
+    logs = self.accept_delta(wire)
+    writes = {log.header.disk: [(e.block, e.data) for e in reversed(log.entries)] for log in logs}
+    return self._merge(writes, logs, app_consistent)
+
+
+def _apply_corrupted_unchecked(self):
+    """Broken replica: the damaged log is applied without verifying its checksums."""
+    logs = [w.switch() for w in self.writers]
+    damaged = {log.header.disk: [(e.block, bytes([e.data[0] ^ 0xFF]) + e.data[1:]) for e in log.entries]
+               for log in logs}
+    self._merge(damaged, logs, app_consistent=False)
+    self.require_resync()
+
+
+def _fail_over_keeping_history(self, kind, point=-1):
+    """Broken failover: the new source believes it holds every write of the old one."""
+    history = list(self.history)
+    report = ReplicatedVm.fail_over(self, kind, point)
+    self.history = history
+    return report
+
+
+def _fail_over_to_oldest_point(self, kind, point=-1):
+    """Broken unplanned failover: it starts from the oldest point kept, not the latest."""
+    return ReplicatedVm.fail_over(self, kind, 0 if kind == "unplanned" else point)
+
+
+def _resync_first_chunk_only(self):
+    """Broken resync: only the first differing chunk is sent."""
+    target = self.images[self.target]
+    reports = ReplicatedVm.resync(self)
+    if len(target) > 1:
+        images = list(self.images[self.target])
+        images[-1] = target[-1]
+        self.images[self.target] = tuple(images)
+        self.replica = type(self.replica).seeded(self.images[self.target], self.retention)
+    return reports
+
+
+def _reverse_always_resync(self):
+    """Broken reverse replication: it throws away an in-sync copy and resyncs even after a planned failover."""
+    self._require("committed")
+    self.replica = ReplicaVm.seeded(self.images[self.target], self.retention)
+    self.point_seq = {0: len(self.history)}
+    self.writers, self.phase = [], "resync_required"
+    return False
+
+
+def _enable_without_snapshot(self):
+    """Broken initial replication: tracking starts but no snapshot is taken."""
+    ReplicatedVm.enable_protection(self)
+    self.phase = "unprotected"
+
+
+_DATA = "data_single_vm"
+_OVERWRITE = "data_overwrite"
+_register("non_atomic_apply", "A delta is merged disk by disk: recovery points mix disks from different times.",
+          "replica_points_are_history_prefixes", broken_engine(receive=_apply_disk_by_disk), config=_DATA)
+_register("out_of_order_apply", "A log's entries are applied newest first.",
+          "replica_points_are_history_prefixes", broken_engine(receive=_apply_newest_first), config=_OVERWRITE)
+_register("skipped_checksum", "The replica applies a log damaged in transit without checking it.",
+          "corrupted_log_is_never_applied", broken_engine(replicate_corrupted=_apply_corrupted_unchecked),
+          config=_DATA)
+_register("planned_failover_without_final_log_on_data",
+          "Planned failover swaps roles without sending the last log (on real bytes).",
+          "planned_failover_loses_nothing", drop_effect("protection", "planned_failover", "ship_final_log"),
+          config=_DATA)
+_register("unplanned_failover_from_oldest_point",
+          "Unplanned failover starts from the oldest recovery point instead of the latest.",
+          "unplanned_failover_loses_only_unsent_writes", broken_engine(fail_over=_fail_over_to_oldest_point),
+          config=_DATA)
+_register("failover_keeps_lost_writes_in_history",
+          "After a failover the new source still lists the writes it never received.",
+          "source_disks_replay_their_history", broken_engine(fail_over=_fail_over_keeping_history), config=_DATA)
+_register("resync_skips_a_chunk", "Resync leaves the last disk as it was.",
+          "resync_makes_both_sides_equal", broken_engine(resync=_resync_first_chunk_only), config=_DATA)
+_register("reverse_replication_always_resyncs",
+          "Reverse replication resyncs even after a planned failover, when both sides are equal.",
+          "reverse_replication_after_planned_failover_is_delta_only",
+          broken_engine(reverse_replicate=_reverse_always_resync), config=_DATA)
+_register("data_path_loses_its_snapshot",
+          "Starting initial replication does not take the snapshot the disk copies are made from.",
+          "data_path_follows_the_protocol",
+          broken_engine(enable_protection=_enable_without_snapshot), config=_DATA)

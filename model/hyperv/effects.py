@@ -1,0 +1,231 @@
+"""Effects: the named ``after`` actions of the machine tables.
+
+Each effect is a method ``(world, args) -> world`` of :class:`Effects`; it
+updates the extended variables (power, disks, logs, recovery points, plan
+progress) after the participating machines have moved to their new states.
+"""
+from __future__ import annotations
+
+from ..blockstore import DataPathError
+from .config import Config
+from .guards import Args
+from .protocol.protection import PENDING_COMMIT
+from .protocol.recovery_plan import PlanKind
+from .protocol.replication import TRACKING_PHASES, DiskCopy
+from .protocol.vm_role import VmPower
+from .state import VmState, World
+from .views import replica_site, source_site
+
+__all__ = ["Effects"]
+
+
+def _update_vm(w: World, index: int, **changes) -> World:
+    vms = list(w.vms)
+    vms[index] = vms[index]._replace(**changes)
+    return w._replace(vms=tuple(vms))
+
+
+_TRACKING = ("delta", "initial_replication")
+
+
+def _ship(data) -> None:
+    if data.phase == "initial_replication":
+        data.complete_initial_replication()
+    elif data.phase == "delta":
+        data.replicate()
+
+
+def _on_data(w: World, a: Args, operation) -> World:
+    """Run ``operation`` on a copy of the VM's block store (data configurations only)."""
+    data = w.vms[a.vm].data
+    if data is None:
+        return w
+    return _update_vm(w, a.vm, data=_run_on(data, operation, a.event))
+
+
+def _run_on(data, operation, event: str):
+    """``operation`` applied to a frozen copy of ``data``; the original is never changed."""
+    twin = data.copy()
+    try:
+        operation(twin)
+    except DataPathError as refusal:
+        # The data path cannot do what the protocol just did: kept in the state, so that a
+        # property reports it with a counterexample instead of the checker crashing.
+        twin = data.copy()
+        twin.refusal = f"{event}: {refusal}"
+    return twin.frozen()
+
+
+def _with_power(vm: VmState, site: int, power: VmPower) -> tuple[VmPower, VmPower]:
+    return (power, vm.power[1]) if site == 0 else (vm.power[0], power)
+
+
+class Effects:
+    """The effects of every machine, bound to one configuration."""
+
+    #: The block store class of data configurations (None: the reference ReplicatedVm).
+    engine_class = None
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    # -- initial replication (REQ-08) -----------------------------------------------------
+    def take_snapshot(self, w: World, a: Args) -> World:
+        vm = w.vms[a.vm]
+        w = _update_vm(w, a.vm, snapshot=True, disks=(DiskCopy.PENDING,) * len(vm.disks))
+        return _on_data(w, a, lambda d: d.enable_protection())
+
+    def delete_snapshot(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, snapshot=False)
+
+    def mark_disk_copying(self, w: World, a: Args) -> World:
+        return self._set_disk(w, a, DiskCopy.COPYING)
+
+    def mark_disk_copied(self, w: World, a: Args) -> World:
+        return _on_data(self._set_disk(w, a, DiskCopy.COPIED), a, lambda d: d.copy_disk(a.disk))
+
+    def _set_disk(self, w: World, a: Args, progress: DiskCopy) -> World:
+        disks = list(w.vms[a.vm].disks)
+        disks[a.disk] = progress
+        return _update_vm(w, a.vm, disks=tuple(disks))
+
+    def mark_all_disks_in_sync(self, w: World, a: Args) -> World:
+        """A completed resync leaves every disk in sync (finishing an interrupted initial copy)."""
+        return _update_vm(w, a.vm, disks=(DiskCopy.COPIED,) * len(w.vms[a.vm].disks), diverged_replica=False)
+
+    def mark_replica_diverged(self, w: World, a: Args) -> World:
+        """After an unplanned failover the old primary holds data the new one never had."""
+        return _update_vm(w, a.vm, diverged_replica=True)
+
+    def reset_disk_copies(self, w: World, a: Args) -> World:
+        """No relationship any more: nothing copied, no replica to be diverged from."""
+        return _update_vm(w, a.vm, disks=(DiskCopy.PENDING,) * len(w.vms[a.vm].disks), diverged_replica=False)
+
+    # -- replication logs (REQ-10, 16, 21) ------------------------------------------------
+    def append_to_log(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, unsent=w.vms[a.vm].unsent + 1)
+
+    def ship_logs(self, w: World, a: Args) -> World:
+        return _on_data(_update_vm(w, a.vm, unsent=0), a, _ship)
+
+    def add_recovery_point(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, older_points=self.config.older_recovery_points)
+
+    def discard_logs(self, w: World, a: Args) -> World:
+        w = _update_vm(w, a.vm, unsent=0, unclosed_log=False)
+        return _on_data(w, a, lambda d: d.require_resync() if d.phase in _TRACKING else None)
+
+    def reset_retries(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, retries=0)
+
+    def back_off(self, w: World, a: Args) -> World:
+        retries = min(w.vms[a.vm].retries + 1, self.config.bounds.retry_attempts)  # saturates
+        return _update_vm(w, a.vm, retries=retries)
+
+    def reset_recovery_points(self, w: World, a: Args) -> World:
+        """REQ-20: after a resync the recovery points are built up again."""
+        return _update_vm(w, a.vm, older_points=False, chosen_point=0)
+
+    # -- failover (REQ-24..30) ------------------------------------------------------------
+    def ship_final_log(self, w: World, a: Args) -> World:
+        """Planned failover sends what was not yet replicated (REQ-24)."""
+        return self.ship_logs(w, a)
+
+    def discard_unsent_log(self, w: World, a: Args) -> World:
+        """Unplanned failover starts from what was replicated; the rest is lost (REQ-25)."""
+        return self.discard_logs(w, a)
+
+    def select_other_recovery_point(self, w: World, a: Args) -> World:
+        chosen = 1 - w.vms[a.vm].chosen_point
+        w = _update_vm(w, a.vm, chosen_point=chosen)
+        return _on_data(w, a, lambda d: d.change_recovery_point(-1 - chosen))
+
+    def keep_chosen_recovery_point(self, w: World, a: Args) -> World:
+        """Commit (or cancel) ends the choice: the other points are deleted (REQ-27)."""
+        return _update_vm(w, a.vm, older_points=False, chosen_point=0)
+
+    def serve_booted_workload(self, w: World, a: Args) -> World:
+        vm = w.vms[a.vm]
+        site = source_site(vm)
+        if vm.power[site] is VmPower.BOOTED:
+            return _update_vm(w, a.vm, power=_with_power(vm, site, VmPower.SERVING))
+        return w
+
+    def power_off_failed_over_vm(self, w: World, a: Args) -> World:
+        """Cancel: the failed-over copy (now on the replica side again) is turned off."""
+        vm = w.vms[a.vm]
+        return _update_vm(w, a.vm, power=_with_power(vm, replica_site(vm), VmPower.OFF))
+
+    # -- workload power ----------------------------------------------------------------------
+    def boot_workload(self, w: World, a: Args) -> World:
+        """Start the VM on its active site: it serves users only once any failover is committed."""
+        vm = w.vms[a.vm]
+        power = VmPower.BOOTED if vm.protection in PENDING_COMMIT else VmPower.SERVING
+        w = _update_vm(w, a.vm, power=_with_power(vm, source_site(vm), power))
+        return _on_data(w, a, lambda d: d.start())
+
+    def shut_down_workload(self, w: World, a: Args) -> World:
+        vm = w.vms[a.vm]
+        w = _update_vm(w, a.vm, power=_with_power(vm, source_site(vm), VmPower.OFF))
+        return _on_data(w, a, lambda d: d.shutdown())
+
+    def crash_workloads_on_site(self, w: World, a: Args) -> World:
+        """Every VM copy on the site stops; a running source leaves its log unclosed (REQ-16)."""
+        vms = tuple(self._crash_vm(vm, a) for vm in w.vms)
+        return w._replace(vms=vms)
+
+    def _crash_vm(self, vm: VmState, a: Args) -> VmState:
+        site = a.site
+        if vm.power[site] is VmPower.OFF:
+            return vm
+        unclosed = vm.unclosed_log or (source_site(vm) == site and vm.phase in TRACKING_PHASES)
+        data = vm.data
+        if data is not None and source_site(vm) == site:
+            data = _run_on(data, lambda d: d.crash_source_host(), a.event)
+        return vm._replace(power=_with_power(vm, site, VmPower.OFF), unclosed_log=unclosed, data=data)
+
+    # -- the reference block store (data configurations) -----------------------------------------
+    def write_block(self, w: World, a: Args) -> World:
+        """The guest's write reaches the source disk (and its log, while tracked)."""
+        if a.block is None:
+            return w
+        return _on_data(w, a, lambda d: d.write(a.disk, a.block, a.value.encode()))
+
+    def fail_over_to_replica(self, w: World, a: Args) -> World:
+        kind = "planned" if a.event == "planned_failover" else "unplanned"
+        return _on_data(w, a, lambda d: d.fail_over(kind))
+
+    def deliver_corrupted_log(self, w: World, a: Args) -> World:
+        """One cycle whose logs are damaged in transit: the replica must refuse them."""
+        return _on_data(w, a, lambda d: d.replicate_corrupted())
+
+    def commit_data(self, w: World, a: Args) -> World:
+        return _on_data(w, a, lambda d: d.commit())
+
+    def cancel_failover_data(self, w: World, a: Args) -> World:
+        return _on_data(w, a, lambda d: d.cancel_failover())
+
+    def reverse_replicate_data(self, w: World, a: Args) -> World:
+        return _on_data(w, a, lambda d: d.reverse_replicate())
+
+    def resync_data(self, w: World, a: Args) -> World:
+        return _on_data(w, a, lambda d: d.resync() if d.phase == "resync_required" else None)
+
+    def remove_relationship(self, w: World, a: Args) -> World:
+        return _on_data(w, a, lambda d: d.disable_protection())
+
+    # -- recovery plan --------------------------------------------------------------------------
+    def begin_planned_plan(self, w: World, a: Args) -> World:
+        return w._replace(plan_kind=PlanKind.PLANNED, plan_group=0)
+
+    def begin_unplanned_plan(self, w: World, a: Args) -> World:
+        return w._replace(plan_kind=PlanKind.UNPLANNED, plan_group=0)
+
+    def begin_test_plan(self, w: World, a: Args) -> World:
+        return w._replace(plan_kind=PlanKind.TEST, plan_group=0)
+
+    def next_group(self, w: World, a: Args) -> World:
+        return w._replace(plan_group=w.plan_group + 1)
+
+    def end_plan(self, w: World, a: Args) -> World:
+        return w._replace(plan_kind=PlanKind.NONE, plan_group=0)

@@ -1,0 +1,7 @@
+"""Tools on top of everything: the command line, checks and the manifest, report, diagrams, exports.
+
+* :mod:`.cli`: ``hvr-model`` (check, manifest, trace check, fuzz, diagrams, configs, mutants).
+* :mod:`.verification`: :func:`check_config`, a configuration (or mutant) against the specs.
+* :mod:`.manifest`: runs ``specs/manifest.toml``.
+* :mod:`.report`, :mod:`.diagrams`, :mod:`.projection`, :mod:`.exports`: what a check leaves behind.
+"""

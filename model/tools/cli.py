@@ -1,0 +1,330 @@
+"""Command line: ``hvr-model check`` and friends.
+
+Exit codes: 0 every property holds, 1 a property is violated (the
+counterexample is printed), 2 bad input (configuration, arguments).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Sequence
+
+from ..checker.check import check
+from ..checker.exploration import Progress
+from ..checker.explorer import explore
+from ..hyperv.config import ConfigError, config_names, load_config
+from ..hyperv.describe import changes, describe
+from ..hyperv.mutants import MUTANTS, system_for
+from ..specs.catalogue import ALL_PROPERTIES
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own exit code for bad arguments is 2 as well
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hvr-model", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    check = sub.add_parser("check", help="explore a configuration and check every property")
+    check.add_argument("--config", default="default",
+                       help="a shipped configuration name or a TOML file (default: default)")
+    check.add_argument("--mutant", help="check a deliberately broken variant of the model (see 'mutants')")
+    check.add_argument("--json", action="store_true", help="print the result as JSON (schema in README)")
+    check.add_argument("--max-states", type=_positive_int, help="stop exploring after this many states")
+    check.add_argument("--quiet", action="store_true", help="no progress display")
+    check.add_argument("--report", metavar="DIR", help="write a self-contained HTML report to DIR/index.html")
+    check.add_argument("--export-graph", metavar="FILE", type=_graph_file,
+                       help="write the explored graph to FILE.graphml (GraphML) or FILE.json (node-link JSON)")
+    check.add_argument("--itf", metavar="DIR", help="write each counterexample to DIR/PROPERTY.itf.json (ITF)")
+    manifest = sub.add_parser("manifest", help="run every manifest entry (configurations and mutants)")
+    manifest.add_argument("--update", action="store_true",
+                          help="rewrite the pinned counts and violations in specs/manifest.toml")
+    manifest.add_argument("--only", help="run only entries whose name contains this text")
+    trace = sub.add_parser("trace", help="check an event log (JSON Lines trace) against the model")
+    trace_sub = trace.add_subparsers(dest="trace_command", required=True, parser_class=_Parser)
+    trace_check = trace_sub.add_parser("check", help="exit 0 if the trace conforms, 1 if not, 2 if malformed")
+    trace_check.add_argument("file", help="the trace (.jsonl); format in specs/traces.md")
+    trace_check.add_argument("--max-unobserved", type=_non_negative_int, default=8,
+                             help="engine steps a partial trace may leave out before an event (default 8)")
+    sub.add_parser("configs", help="list the shipped configurations")
+    sub.add_parser("mutants", help="list the mutants and the property each must violate")
+    fuzz = sub.add_parser("fuzz", help="fuzz the model (and the block store) with Hypothesis")
+    fuzz.add_argument("--config", default="single_vm",
+                      help="a shipped configuration name or a TOML file (default: single_vm)")
+    fuzz.add_argument("--profile", choices=("ci", "deep"), default="ci",
+                      help="ci: deterministic 50 runs x 60 steps; deep: 2000 random runs x 200 steps")
+    fuzz.add_argument("--examples", type=_positive_int, help="number of runs (overrides the profile)")
+    fuzz.add_argument("--steps", type=_positive_int, help="steps per run (overrides the profile)")
+    fuzz.add_argument("--seed", type=_non_negative_int, help="random seed (not derandomized)")
+    fuzz.add_argument("--mutant", help="fuzz a deliberately broken variant of the model (see 'mutants')")
+    fuzz.add_argument("--max-states", type=_positive_int, default=50_000,
+                      help="explore configurations up to this size for the differential check and "
+                           "edge coverage (default 50000)")
+    fuzz.add_argument("--trace-out", metavar="FILE",
+                      help="where to save a failing run as a trace (default: fuzz-CONFIG[-MUTANT].jsonl)")
+    diagrams = sub.add_parser("diagrams", help="regenerate the state diagrams (DOT and SVG) in a folder")
+    diagrams.add_argument("--out", default="diagrams", help="the folder to write (default: diagrams)")
+    return parser
+
+
+def _graph_file(text: str) -> str:
+    if not text.endswith((".graphml", ".json")):
+        raise argparse.ArgumentTypeError(f"must end in .graphml or .json, got {text!r}")
+    return text
+
+
+def _int_at_least(minimum: int):
+    """An argparse type: an integer of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+_non_negative_int, _positive_int = _int_at_least(0), _int_at_least(1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader went away (e.g. piped into head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest,
+                    "diagrams": _diagrams, "trace": _trace, "fuzz": _fuzz}
+        return commands[args.command](args)
+    except ConfigError as exc:
+        print(f"hvr-model: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _configs(args) -> int:
+    for name in config_names():
+        cfg = load_config(name)
+        print(f"{name:30} {cfg.description.splitlines()[0] if cfg.description else ''}")
+    return EXIT_OK
+
+
+def _mutants(args) -> int:
+    for m in MUTANTS.values():
+        print(f"{m.name:50} kills {m.kills:50} on {m.config}")
+    return EXIT_OK
+
+
+def _manifest(args) -> int:
+    from . import manifest
+    results, failed = [], 0
+    for entry in manifest.manifest_entries():
+        if args.only and args.only not in entry.name:
+            continue
+        result = manifest.run_entry(entry)
+        diffs = manifest.entry_differences(entry, result)
+        failed += bool(diffs)
+        results.append((entry, result))
+        print(f"{'ok  ' if not diffs else 'DIFF'} {entry.name:70} {result.exploration.states:>9,} states "
+              f"{result.exploration.seconds:6.1f} s" + "".join(f"\n       {d}" for d in diffs))
+    if args.update:
+        if args.only:
+            raise ConfigError("--update: rewrites the whole manifest, do not combine it with --only")
+        manifest.MANIFEST_PATH.write_text(manifest.render(results))
+        print(f"updated {manifest.MANIFEST_PATH}")
+        return EXIT_OK
+    return EXIT_VIOLATED if failed else EXIT_OK
+
+
+def _trace(args) -> int:
+    from ..conformance.testing import explain
+    from ..conformance.traces import TraceMalformed, check_trace
+    try:
+        result = check_trace(args.file, args.max_unobserved)
+    except TraceMalformed as exc:
+        print(f"hvr-model: error: {args.file}: malformed trace, {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if result.conforms:
+        print(f"{args.file}: conforms to configuration {result.config} ({result.events} events checked)")
+        for line, labels in result.assumed:
+            print(f"  before line {line}, assumed unobserved: {', '.join(labels)}")
+        return EXIT_OK
+    print(explain(result))
+    print("  the model's state there:")
+    for path, value in result.failure.state.items():
+        print(f"    {path} = {value}")
+    return EXIT_VIOLATED
+
+
+def _load(args):
+    """The configuration and the composed (possibly mutant) system the arguments name."""
+    config = load_config(args.config)
+    return config, system_for(config, args.mutant)
+
+
+def _check(args) -> int:
+    _, system = _load(args)
+    progress = None if args.quiet or args.json else _ProgressLine(sys.stderr)
+    result = check(system, ALL_PROPERTIES, max_states=args.max_states, progress=progress)
+    if progress:
+        progress.done()
+    if args.json:
+        json.dump(_as_json(result), sys.stdout, indent=2)
+        print()
+    else:
+        _print_report(result)
+    _write_outputs(args, result)
+    return EXIT_OK if result.holds else EXIT_VIOLATED
+
+
+def _write_outputs(args, result) -> None:
+    """The files asked for with --report, --export-graph and --itf; each path is named on stderr."""
+    from . import exports, report
+    written = []
+    if args.report:
+        written.append(report.write_report(result, args.report))
+    if args.export_graph:
+        written.append(exports.write_graph(result.exploration, result.config, args.export_graph, result.mutant))
+    if args.itf:
+        traces = exports.write_itf(result, args.itf)
+        written += traces
+        if not traces:
+            print(f"--itf: no counterexample to write to {args.itf}", file=sys.stderr)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+
+
+def _fuzz(args) -> int:
+    from ..conformance import fuzz
+    config, system = _load(args)
+    mutant = args.mutant
+    exploration = explore(system.initial_states(), system.successors, max_states=args.max_states)
+    if not exploration.complete:
+        exploration = None
+    report = fuzz.fuzz(config, args.profile, examples=args.examples, steps=args.steps, seed=args.seed,
+                       exploration=exploration, mutant=mutant)
+    named = f" (mutant {mutant})" if mutant else ""
+    print(f"fuzzed {config.name}{named}, profile {args.profile}: {len(report.runs)} runs, {report.steps:,} steps, "
+          f"{report.seconds:.1f} s ({report.steps_per_second:,.0f} steps/s)")
+    print(f"actions executed: {len(report.actions)}: "
+          + ", ".join(f"{label} x{n}" for label, n in report.actions.most_common()))
+    if exploration is not None:
+        cov = fuzz.coverage(exploration, report.edges)
+        print(f"edge coverage: {cov.covered_edges:,}/{cov.edges:,} edges ({cov.edge_percent:.1f}%), "
+              f"{cov.covered_actions}/{cov.actions} actions ({cov.action_percent:.1f}%)"
+              + (f"; never fired: {', '.join(cov.uncovered_actions)}" if cov.uncovered_actions else ""))
+    else:
+        print(f"edge coverage: n/a (more than {args.max_states:,} states; differential check skipped)")
+    if report.failure is None:
+        print("no failure found")
+        return EXIT_OK
+    print("\nFAILURE " + fuzz.reproduction(report.failure))
+    path = args.trace_out or f"fuzz-{config.name}" + (f"-{mutant}" if mutant else "") + ".jsonl"
+    comment = f"found by hvr-model fuzz: {report.failure.message}" + named
+    written = fuzz.write_trace(path, config, report.failure.labels, comment, mutant)
+    print(f"wrote {written} (replay: hvr-model trace check {written})")
+    return EXIT_VIOLATED
+
+
+def _diagrams(args) -> int:
+    from .diagrams import write_diagrams
+    for path in write_diagrams(args.out):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+class _ProgressLine:
+    """States, states/s and depth on one line, rewritten in place on a terminal."""
+
+    def __init__(self, stream):
+        self.stream, self.tty, self.last = stream, stream.isatty(), 0.0
+
+    def __call__(self, p: Progress) -> None:
+        line = f"exploring: {p.states:,} states, {p.edges:,} edges, depth {p.depth}, " \
+               f"{p.states_per_second:,.0f} states/s"
+        if self.tty:
+            self.stream.write("\r" + line + "\x1b[K")
+        elif p.seconds - self.last >= 5 or self.last == 0:
+            self.stream.write(line + "\n")
+            self.last = p.seconds or 1e-9
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def _print_report(result) -> None:
+    e, cfg = result.exploration, result.config
+    mutant = f" (mutant {result.mutant})" if result.mutant else ""
+    print(f"configuration {cfg.name}{mutant}: {e.states:,} states, {e.edges:,} transitions, depth {e.depth}, "
+          f"{e.seconds:.1f} s ({e.states_per_second:,.0f} states/s)"
+          + ("" if e.complete else "  [INCOMPLETE: --max-states reached]"))
+    width = max(len(r.name) for r in result.results)
+    print(f"\n{'property':{width}}  {'kind':14}  {'result':9}  requirements")
+    for r in result.results:
+        verdict = "n/a" if r.skipped else ("holds" if r.holds else "VIOLATED")
+        print(f"{r.name:{width}}  {r.kind:14}  {verdict:9}  {', '.join(r.requirements)}")
+    for r in result.results:
+        if not r.holds and not r.skipped:
+            _print_counterexample(r, cfg)
+    print(f"\n{'all properties hold' if result.holds else 'violated: ' + ', '.join(result.violated)}")
+
+
+def _print_counterexample(r, config) -> None:
+    print(f"\ncounterexample for {r.name}: {r.doc}")
+    if not r.counterexample:
+        print("  (the claim failed with no path: nothing satisfied it)")
+        return
+    for i, (before, step) in enumerate(_pairs(r.counterexample)):
+        if before is None:
+            print("  0. initial state")
+            continue
+        diff = changes(before.state, step.state, config)
+        shown = ", ".join(f"{k}: {a} -> {b}" for k, (a, b) in diff.items()) or "no visible change"
+        print(f"  {i}. {step.action}\n       {shown}")
+
+
+def _pairs(steps):
+    return zip([None] + steps[:-1], steps)
+
+
+def _path_json(steps, config):
+    if steps is None:
+        return None
+    out = []
+    for i, (before, step) in enumerate(_pairs(steps)):
+        item = {"step": i, "action": step.action, "state": describe(step.state, config)}
+        if before is not None:
+            item["changes"] = {k: list(v) for k, v in changes(before.state, step.state, config).items()}
+        out.append(item)
+    return out
+
+
+def _as_json(result) -> dict:
+    e, cfg = result.exploration, result.config
+    return {
+        "config": cfg.name, "mutant": result.mutant, "complete": e.complete, "states": e.states,
+        "edges": e.edges, "depth": e.depth, "seconds": round(e.seconds, 3), "holds": result.holds,
+        "properties": [{"name": r.name, "kind": r.kind, "holds": r.holds, "skipped": r.skipped or None,
+                        "requirements": list(r.requirements),
+                        "counterexample": _path_json(r.counterexample, cfg)} for r in result.results],
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

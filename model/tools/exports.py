@@ -1,0 +1,154 @@
+"""Exports for other tools: the explored graph as GraphML or JSON, counterexamples as ITF traces.
+
+The explored graph's nodes are :class:`~hvr_model.hyperv.state.World` values, which
+GraphML cannot hold: :func:`export_graph` gives each state a string id
+(``s0``, ``s1``, ... in breadth-first order, ``s0`` the initial state) and
+copies its variables as attributes from :func:`hvr_model.hyperv.describe.describe`
+(``vm[web].protection`` ...), plus ``depth``, ``initial`` and ``home``. Each
+edge has ``actions`` (its action labels joined by ``"; "``) and ``count``.
+:func:`write_graph` writes it with networkx's GraphML writer or, for a
+``.json`` file, as ``networkx.node_link_data``.
+
+:func:`itf_trace` turns a path (a list of :class:`~hvr_model.checker.exploration.Step`)
+into the Informal Trace Format of Apalache and Quint: ``vars`` are the top
+names of the describe() paths (``site``, ``network``, ``vault``, ``plan``,
+``vm``), nested as records (``vm.web.power.primary``); integers are
+``{"#bigint": "n"}``, flags are booleans, the rest strings; each state's
+``#meta`` has its ``index`` and the ``action`` that led to it (``null`` for the
+initial state).
+
+>>> from hvr_model.hyperv.config import load_config
+>>> from hvr_model.tools.verification import check_config as check
+>>> result = check(load_config("single_vm"))
+>>> graph = export_graph(result.exploration, result.config)
+>>> graph.nodes["s0"]["vm[web].protection"], graph.nodes["s0"]["initial"]
+('Unprotected', True)
+>>> graph.edges["s0", "s1"]["actions"]
+'enable_protection(vm=web)'
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+
+import networkx as nx
+
+from ..hyperv.config import Config
+from ..hyperv.describe import describe
+
+__all__ = ["state_ids", "export_graph", "write_graph", "GRAPH_FORMATS", "itf_value", "nested", "itf_trace",
+           "write_itf", "ITF_FORMAT_DESCRIPTION"]
+
+GRAPH_FORMATS = (".graphml", ".json")
+ITF_FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
+_PATH_PART = re.compile(r"[^.\[\]]+")
+
+
+def state_ids(exploration) -> dict:
+    """``{state: "s<i>"}`` in the graph's (breadth-first) order."""
+    return {state: f"s{i}" for i, state in enumerate(exploration.graph)}
+
+
+def export_graph(exploration, config: Config, mutant: str | None = None) -> nx.DiGraph:
+    """The explored graph with string ids and only string, number and boolean attributes."""
+    from ..hyperv.views import is_home
+    ids, initial = state_ids(exploration), set(exploration.initial)
+    out = nx.DiGraph(config=config.name, mutant=mutant or "", states=exploration.states,
+                     transitions=exploration.edges, depth=exploration.depth, complete=exploration.complete)
+    for state, node in ids.items():
+        out.add_node(node, depth=exploration.depth_of(state), initial=state in initial,
+                     home=is_home(state, config), **describe(state, config))
+    for u, v, actions in exploration.graph.edges(data="actions"):
+        out.add_edge(ids[u], ids[v], actions="; ".join(actions), count=len(actions))
+    return out
+
+
+def _node_link_data(graph: nx.DiGraph) -> dict:
+    """``node_link_data`` with the edge list under ``"edges"`` on every networkx >= 3.2."""
+    if "edges" in inspect.signature(nx.node_link_data).parameters:
+        return nx.node_link_data(graph, edges="edges")
+    return nx.node_link_data(graph, link="edges")  # networkx < 3.4
+
+
+def write_graph(exploration, config: Config, path: Path | str, mutant: str | None = None) -> Path:
+    """Write the explored graph to ``path``: GraphML for ``.graphml``, node-link JSON for ``.json``."""
+    path = Path(path)
+    if path.suffix not in GRAPH_FORMATS:
+        raise ValueError(f"{path}: the graph export needs a file ending in {' or '.join(GRAPH_FORMATS)}")
+    graph = export_graph(exploration, config, mutant)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".graphml":
+        nx.write_graphml(graph, path)
+    else:
+        path.write_text(json.dumps(_node_link_data(graph)), encoding="utf-8")
+    return path
+
+
+def itf_value(text: str):
+    """A describe() value as an ITF value: ``{"#bigint": ...}``, a boolean, or the string.
+
+    >>> itf_value("3"), itf_value("True"), itf_value("Replicating")
+    ({'#bigint': '3'}, True, 'Replicating')
+    """
+    if text in ("True", "False"):
+        return text == "True"
+    if text.isdigit():
+        return {"#bigint": text}
+    return text
+
+
+def nested(flat: dict[str, str]) -> dict:
+    """describe() paths as nested records of ITF values.
+
+    >>> nested({"vm[web].power[primary]": "Serving", "plan.group": "0", "vault": "Reachable"})
+    {'vm': {'web': {'power': {'primary': 'Serving'}}}, 'plan': {'group': {'#bigint': '0'}}, 'vault': 'Reachable'}
+    """
+    out: dict = {}
+    for path, value in flat.items():
+        *parents, last = _PATH_PART.findall(path)
+        record = out
+        for part in parents:
+            record = record.setdefault(part, {})
+        record[last] = itf_value(value)
+    return out
+
+
+def itf_trace(steps, config: Config, mutant: str | None = None, **meta) -> dict:
+    """An ITF trace of ``steps`` (:class:`~hvr_model.checker.exploration.Step`); ``meta`` goes into ``#meta``.
+
+    >>> from hvr_model.hyperv.config import load_config
+    >>> from hvr_model.hyperv.system import System
+    >>> from hvr_model.checker.exploration import Step
+    >>> config = load_config("single_vm")
+    >>> w0 = System(config).initial_states()[0]
+    >>> w1 = System(config).apply(w0, "enable_protection(vm=web)")
+    >>> trace = itf_trace([Step(None, w0), Step("enable_protection(vm=web)", w1)], config)
+    >>> trace["vars"], [s["#meta"] for s in trace["states"]]
+    (['site', 'network', 'vault', 'plan', 'vm'], [{'index': 0, 'action': None}, {'index': 1, 'action': 'enable_protection(vm=web)'}])
+    >>> trace["states"][1]["vm"]["web"]["protection"]
+    'EnablingProtection'
+    """
+    states = [{"#meta": {"index": i, "action": step.action}, **nested(describe(step.state, config))}
+              for i, step in enumerate(steps)]
+    variables = [name for name in states[0] if name != "#meta"] if states else []
+    return {"#meta": {"format": "ITF", "format-description": ITF_FORMAT_DESCRIPTION, "source": "hvr-model",
+                      "config": config.name, "mutant": mutant, **meta},
+            "vars": variables, "states": states}
+
+
+def write_itf(result, directory: Path | str) -> list[Path]:
+    """One ``PROPERTY.itf.json`` per violated property with a counterexample; the paths written."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for r in result.results:
+        if r.holds or r.skipped or not r.counterexample:
+            continue
+        trace = itf_trace(r.counterexample, result.config, result.mutant, property=r.name, kind=r.kind,
+                          requirements=list(r.requirements), description=f"counterexample for {r.name}: {r.doc}")
+        path = directory / f"{r.name}.itf.json"
+        path.write_text(json.dumps(trace, indent=1) + "\n", encoding="utf-8")
+        written.append(path)
+    return written

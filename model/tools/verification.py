@@ -1,0 +1,56 @@
+"""Check the Hyper-V model: a configuration (or a broken variant of it) against the specs' claims.
+
+This is what ``hvr-model check`` runs: the Hyper-V system of
+:mod:`hvr_model.hyperv`, the claims of :mod:`hvr_model.specs`, and the generic
+engine :func:`hvr_model.checker.check.check`.
+
+>>> result = check_config("single_vm")
+>>> result.holds, result.exploration.states
+(True, 204)
+>>> check_config("single_vm", mutant="disks_copied_in_parallel").violated
+['one_disk_copied_at_a_time']
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..checker.check import CheckResult, check
+from ..checker.exploration import Progress
+from ..hyperv.config import Config, load_config
+from ..hyperv.mutants import system_for
+from ..specs.catalogue import ALL_PROPERTIES
+
+__all__ = ["check_config", "as_config"]
+
+
+def as_config(config: Config | str | Path) -> Config:
+    """``config`` itself, or the shipped configuration or TOML file it names.
+
+    Raises :class:`hvr_model.hyperv.config.ConfigError` for a bad name, file or content.
+    """
+    return config if isinstance(config, Config) else load_config(config)
+
+
+def check_config(config: Config | str | Path, mutant: str | None = None, properties: Sequence = ALL_PROPERTIES,
+                 *, max_states: int | None = None,
+                 progress: Callable[[Progress], None] | None = None) -> CheckResult:
+    """Explore ``config`` (or its variant ``mutant``) exhaustively and decide every property.
+
+    Parameters
+    ----------
+    config : Config, str or Path
+        A configuration, or the name of a shipped one, or a TOML file.
+    mutant : str, optional
+        A name from :data:`hvr_model.hyperv.mutants.MUTANTS`.
+    properties : sequence, optional
+        Default: every claim of :data:`hvr_model.specs.catalogue.ALL_PROPERTIES`.
+    max_states, progress
+        As for :func:`hvr_model.checker.check.check`.
+
+    Raises
+    ------
+    ConfigError
+        A bad configuration or an unknown mutant.
+    """
+    return check(system_for(as_config(config), mutant), properties, max_states=max_states, progress=progress)

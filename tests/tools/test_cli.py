@@ -1,0 +1,97 @@
+"""The command line as a user meets it: exit codes, the report, JSON, bad input."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hvr_model.tools.cli import main
+
+
+def run(*argv):
+    return subprocess.run([sys.executable, "-m", "hvr_model", *argv], capture_output=True, text=True)
+
+
+def test_check_single_vm_holds_and_prints_the_properties_table(capsys):
+    assert main(["check", "--config", "single_vm", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "configuration single_vm: 204 states" in out
+    assert "no_split_brain" in out and "all properties hold" in out
+
+
+def test_check_of_a_mutant_exits_1_with_a_numbered_counterexample(capsys):
+    code = main(["check", "--config", "single_vm", "--mutant", "planned_failover_without_final_log", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "counterexample for planned_failover_leaves_vm_protected" in out
+    assert "11. planned_failover(vm=web)" in out
+    assert "vm[web].unsent: 0 -> 1" in out
+
+
+def test_json_output_follows_the_documented_schema(capsys):
+    assert main(["check", "--config", "single_vm", "--mutant", "disks_copied_in_parallel", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert {"config", "mutant", "complete", "states", "edges", "depth", "seconds", "holds",
+            "properties"} <= set(doc)
+    assert doc["config"] == "single_vm" and doc["holds"] is False and doc["states"] == 212
+    bad = next(p for p in doc["properties"] if p["name"] == "one_disk_copied_at_a_time")
+    assert bad["holds"] is False and bad["kind"] == "always"
+    steps = bad["counterexample"]
+    assert steps[0]["action"] is None and "changes" not in steps[0]
+    assert steps[-1]["action"].startswith("begin_disk_copy(vm=web")
+    assert steps[-1]["state"]["vm[web].disk[0]"] == "Copying" == steps[-1]["state"]["vm[web].disk[1]"]
+
+
+def test_max_states_stops_early_and_reports_incomplete(capsys):
+    assert main(["check", "--config", "single_vm_faults", "--max-states", "500", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["complete"] is False and doc["states"] == 500
+    graph_claims = [p for p in doc["properties"] if p["kind"] == "graph"]
+    assert graph_claims and all(p["skipped"] for p in graph_claims)
+
+
+def test_progress_is_shown_on_stderr():
+    proc = run("check", "--config", "single_vm")
+    assert proc.returncode == 0
+    assert "exploring:" in proc.stderr and "states/s" in proc.stderr
+
+
+@pytest.mark.parametrize("toml, key", [
+    ('name = "x"\nvms = [{name = "a"}]\ncolour = "red"\n', "colour: unknown key"),
+    ('name = "x"\nvms = [{name = "a", disks = "two"}]\n', "vms[0].disks: expected an integer"),
+    ('name = "x"\nvms = [{name = "a", disks = 9}]\n', "vms[0].disks: must be between 1 and 4"),
+    ('name = "x"\nvms = [{name = "a"}]\nfaults = ["meteor"]\n', "faults[0]: must be one of"),
+    ('name = "x"\nvms = [{name = "a"}]\n[policy]\ncopy_frequency = "1min"\n', "policy.copy_frequency"),
+    ('name = "x"\nvms = [{name = "a"}]\n[recovery_plan]\ngroups = [{vms = ["b"]}]\n',
+     "recovery_plan.groups[0].vms[0]: unknown VM"),
+    ('name = "x"\nvms = [\n', "not valid TOML"),
+])
+def test_bad_config_is_refused_naming_the_key_with_exit_2(tmp_path, toml, key):
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    before = path.read_text()
+    proc = run("check", "--config", str(path))
+    assert proc.returncode == 2
+    assert key in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stdout == "" and path.read_text() == before
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["check", "--config", "no_such_config"], "no shipped configuration or file named"),
+    (["check", "--mutant", "no_such_mutant"], "unknown mutant"),
+    (["check", "--max-states", "0"], "must be at least 1"),
+    (["check", "--max-states", "many"], "not an integer"),
+    (["explode"], "invalid choice"),
+    ([], "required"),
+])
+def test_bad_arguments_exit_2_without_traceback(argv, message):
+    proc = run(*argv)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_configs_and_mutants_are_listed(capsys):
+    assert main(["configs"]) == 0
+    assert "default" in capsys.readouterr().out
+    assert main(["mutants"]) == 0
+    assert "planned_failover_without_final_log" in capsys.readouterr().out

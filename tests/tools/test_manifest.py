@@ -1,0 +1,44 @@
+"""Every named configuration and every mutant gives the result the manifest pins.
+
+The manifest (specs/manifest.toml) is the regression record: the verdict, the
+properties a mutant violates and the exact state, transition and depth counts.
+"""
+import pytest
+
+from hvr_model.hyperv.mutants import MUTANTS
+from hvr_model.checker.manifest import Entry
+from hvr_model.tools import manifest
+from hvr_model.specs.catalogue import ALL_PROPERTIES
+
+ENTRIES = manifest.manifest_entries()
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_manifest_entry_gives_its_pinned_result(entry):
+    result = manifest.run_entry(entry)
+    assert manifest.entry_differences(entry, result) == []
+
+
+def test_every_mutant_is_in_the_manifest_and_expected_to_be_caught():
+    pinned = {e.mutant: e for e in ENTRIES if e.mutant}
+    assert set(pinned) == set(MUTANTS)
+    for name, entry in pinned.items():
+        assert entry.expect == "violated" and MUTANTS[name].kills in entry.violates
+
+
+def test_every_safety_property_and_graph_claim_is_killed_by_some_mutant():
+    killed = {m.kills for m in MUTANTS.values()}
+    claims = {p.name for p in ALL_PROPERTIES if p.kind in ("always", "always-step", "graph")}
+    assert claims - killed == set()
+
+
+def test_every_named_configuration_holds_unmutated():
+    from hvr_model.hyperv.config import config_names
+    assert {e.config for e in ENTRIES if not e.mutant and e.expect == "holds"} == set(config_names())
+
+
+def test_differences_reports_a_wrong_pin():
+    entry = next(e for e in ENTRIES if e.config == "single_vm" and not e.mutant)
+    wrong = Entry(entry.config, "holds", states=entry.states + 1, edges=entry.edges, depth=entry.depth)
+    assert manifest.entry_differences(wrong, manifest.run_entry(entry)) == [
+        f"states: pinned {entry.states + 1}, explored {entry.states}"]
