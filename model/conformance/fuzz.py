@@ -121,7 +121,7 @@ def machine_for(config: Config, implementation: Implementation | None = None, ex
     configuration) every step must be an edge of its graph (see :func:`differential`).
     """
     system = system_for(config, mutant)
-    impl = implementation if implementation is not None else ReferenceImplementation()
+    impl = implementation if implementation is not None else ReferenceImplementation(mutant)
     checker = _Checker(system, impl, exploration, record=record_edges or exploration is not None)
     name = f"Fuzz_{config.name}" + (f"_{mutant}" if mutant else "")
     return state_machine(system, invariants=checker.invariants, observer=checker, swarm=swarm, name=name)
@@ -217,7 +217,7 @@ def shrink(config: Config, labels, implementation: Implementation | None = None,
 
     Returns ``(labels, message)`` of a shortest failing run found, or None if ``labels`` does not fail.
     """
-    checker = _Checker(system_for(config, mutant), implementation or ReferenceImplementation(), exploration)
+    checker = _Checker(system_for(config, mutant), implementation or ReferenceImplementation(mutant), exploration)
     found = checker.replay(list(labels))
     if found is None:
         return None

@@ -36,8 +36,11 @@ class Implementation(Protocol):
 class ReferenceImplementation:
     """The default implementation: the model's own reference block store (via :class:`Oracle`)."""
 
+    def __init__(self, mutant: str | None = None):
+        self.mutant = mutant        # the reference follows the variant being fuzzed
+
     def reset(self, config: Config) -> None:
-        self.oracle = Oracle(config)
+        self.oracle = Oracle(config, self.mutant)
 
     def perform(self, label: str) -> None:
         self.oracle.apply_label(label)
