@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_explorer.py [--rms 7] [--repeat 3] [--no-memory]
 
 Both searches run over the same successor function (Lamport's TwoPhase, from
-``tests/twophase.py``; 296,448 states for 7 RMs). The hand-written BFS is the
+``examples/two_phase_commit.py``; 296,448 states for 7 RMs). The hand-written BFS is the
 least a search can do: a deque, a set of seen states and an edge counter. The
 explorer also records parent pointers, the labelled state graph (a
 ``networkx.DiGraph``), invariants (TCConsistent is checked) and deadlocks.

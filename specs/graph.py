@@ -1,4 +1,4 @@
-"""Claims on the whole explored graph, decided with networkx algorithms.
+"""Claims on the whole explored graph, decided on the compact graph with scipy.sparse.csgraph.
 
 * ``no_deadlock``: every reachable state has a successor.
 * ``recoverable_to_home``: from every reachable state the system can get back
@@ -14,10 +14,11 @@
 """
 from __future__ import annotations
 
-import networkx as nx
+import numpy as np
 
 from hvr_model.checker.exploration import Step
-from hvr_model.checker.graphs import first_by_depth, labelled_successors, reachable, reaching
+from hvr_model.checker.graphs import (edge_mask, label_mask, labelled_successors, out_label_ids, reachable, reaching,
+                                      shortest_path_ids)
 from hvr_model.checker.properties import GraphClaim
 from hvr_model.hyperv.environment import VaultStatus
 from hvr_model.hyperv.protocol.vm_role import ActiveSite
@@ -36,66 +37,82 @@ def no_deadlock(exploration, system):
 
 
 def recoverable_to_home(exploration, system):
-    graph = exploration.graph
-    homes = [n for n in graph if is_home(n, system.config)]
-    can_get_home = reaching(graph, homes)
-    stuck = [n for n in graph if n not in can_get_home]
-    if not stuck:
-        return True, exploration.path_to(homes[0]) if homes else None
-    return False, exploration.path_to(first_by_depth(exploration, stuck))
+    store = exploration.store
+    homes = [i for i, state in enumerate(store.nodes) if is_home(state, system.config)]
+    can_get_home = reaching(store, homes)
+    stuck = np.flatnonzero(~can_get_home)     # ids are in BFS order: the first is the shallowest
+    if not len(stuck):
+        return True, exploration.path_to_id(homes[0]) if homes else None
+    return False, exploration.path_to_id(int(stuck[0]))
 
 
-def _edge_label(graph, u, v) -> str:
-    return graph.edges[u, v]["actions"][0]
+def _steps(exploration, path) -> list[Step]:
+    names, nodes = exploration.store.label_names, exploration.store.nodes
+    return [Step(None if lid is None else names[lid], nodes[i]) for lid, i in path]
 
 
-def _stage_path(exploration, between, stages, reached, labels):
+def _stage_path(exploration, between, stages, reached, lids):
     """A concrete path through the stages, built back to front with shortest paths."""
-    graph, steps = exploration.graph, []
-    target = first_by_depth(exploration, stages[-1])
-    for k in range(len(labels) - 1, -1, -1):
-        pred = next(u for u in graph.pred[target]
-                    if u in reached[k] and labels[k] in graph.edges[u, target]["actions"])
-        _, path = nx.multi_source_dijkstra(graph if k == 0 else between, stages[k], pred)
-        steps[:0] = [Step(_edge_label(graph, a, b), b) for a, b in zip(path, path[1:])] + [Step(labels[k], target)]
-        target = path[0]
-    return exploration.path_to(target) + steps
+    store, steps = exploration.store, []
+    target = int(np.flatnonzero(stages[-1])[0])
+    _, dst, lab = store.csr()
+    src = store.sources()
+    for k in range(len(lids) - 1, -1, -1):
+        into = (dst == target) & (lab == lids[k]) & reached[k][src]
+        pred = int(src[into].min())
+        path = shortest_path_ids(store, np.flatnonzero(stages[k]), pred, None if k == 0 else between)
+        steps[:0] = _steps(exploration, path[1:]) + [Step(store.label_names[lids[k]], store.nodes[target])]
+        target = path[0][1]
+    return exploration.path_to_id(target) + steps
 
 
-def _without_asr_operations_on(system, graph, index):
-    """The graph less the edges that are only ASR operations on VM ``index``."""
+def _without_asr_operations_on(system, store, index):
+    """Per edge: not an ASR operation on VM ``index``."""
     def other(label) -> bool:
         event = system.event_by_label[label]
         return event.spec.kind != "orchestration" or event.args.vm != index
-
-    return nx.subgraph_view(graph, filter_edge=lambda u, v: any(map(other, graph.edges[u, v]["actions"])))
+    return edge_mask(store, other)
 
 
 def failback_cycle_reachable(exploration, system):
     """The cycle's ASR operations on one VM in a row; anything else may happen between them."""
-    graph = exploration.graph
+    store = exploration.store
+    initial = np.zeros(store.states, dtype=bool)
+    initial[store.ids(exploration.initial)] = True
     for index, vm in enumerate(system.config.vms):
-        labels = [f"{event}(vm={vm.name})" for event in FAILBACK_CYCLE]
-        between = _without_asr_operations_on(system, graph, index)
-        stages, reached = [set(exploration.initial)], []
-        for k, label in enumerate(labels):
-            reached.append(reachable(graph if k == 0 else between, stages[-1]))
-            stages.append(labelled_successors(graph, reached[-1], label))
-        stages[-1] = {n for n in stages[-1] if n.vms[index].active is ActiveSite.PRIMARY_SITE}
-        if stages[-1]:
-            return True, _stage_path(exploration, between, stages, reached, labels)
+        lids = [store.label_ids.get(f"{event}(vm={vm.name})") for event in FAILBACK_CYCLE]
+        if None in lids:
+            continue
+        between = _without_asr_operations_on(system, store, index)
+        stages, reached = [initial], []
+        for k, lid in enumerate(lids):
+            reached.append(reachable(store, np.flatnonzero(stages[-1]), None if k == 0 else between))
+            stages.append(labelled_successors(store, reached[-1], lid))
+        home_role = np.fromiter((s.vms[index].active is ActiveSite.PRIMARY_SITE for s in store.nodes), bool,
+                                count=store.states)
+        stages[-1] = stages[-1] & home_role
+        if stages[-1].any():
+            return True, _stage_path(exploration, between, stages, reached, lids)
     return False, None
 
 
 def replication_independent_of_vault(exploration, system):
-    engine = [n for n in exploration.graph if n.vault is VaultStatus.UNREACHABLE]
-    for node in sorted(engine, key=exploration.depth_of):
-        if _engine_labels(system, node) != _engine_labels(system, node._replace(vault=VaultStatus.REACHABLE)):
-            return False, exploration.path_to(node)
+    """Engine steps enabled with the vault unreachable = with it reachable (read from the graph)."""
+    store = exploration.store
+    engine = label_mask(store, lambda label: system.event_by_label[label].spec.kind == "engine")
+    for sid, node in enumerate(store.nodes):        # BFS order: the first mismatch is the shallowest
+        if node.vault is not VaultStatus.UNREACHABLE:
+            continue
+        twin = node._replace(vault=VaultStatus.REACHABLE)
+        if _engine_labels(store, engine, sid) != _engine_labels(store, engine, store.index.get(twin), system, twin):
+            return False, exploration.path_to_id(sid)
     return True, None
 
 
-def _engine_labels(system, world) -> set[str]:
+def _engine_labels(store, engine, sid, system=None, world=None) -> set[str]:
+    """The engine events enabled in state ``sid``; a state the graph lacks is expanded by the model."""
+    if sid is not None and sid < store.expanded:
+        return {store.label_names[lid] for lid in out_label_ids(store, sid) if engine[lid]}
     return {step.event.label for step in system.steps(world) if step.event.spec.kind == "engine"}
 
 

@@ -4,11 +4,11 @@ A model is what stateright calls a ``Model``: ``initial_states()`` and
 ``successors(state)`` (action label, next state), optionally ``config`` and
 ``action(label)``. This layer imports nothing from the Hyper-V model above it.
 
-* :mod:`.explorer` / :mod:`.exploration`: breadth-first exploration into a state
-  graph with shortest labelled paths, invariants and deadlocks.
+* :mod:`.explorer` / :mod:`.exploration` / :mod:`.store`: breadth-first exploration into a
+  compact state graph with shortest labelled paths, invariants and deadlocks.
 * :mod:`.tables`: declarative machine tables (``transitions`` rows), validated when built.
 * :mod:`.product`: synchronous-product composition of tables into a successor function.
-* :mod:`.properties` / :mod:`.check`: property kinds (always, sometimes, step claims,
+* :mod:`.properties` / :mod:`.checking`: property kinds (always, sometimes, step claims,
   whole-graph claims) and the generic :func:`check`.
 * :mod:`.graphs`: graph algorithms for whole-graph claims.
 * :mod:`.mutation`: patches that build broken variants of a model's tables.
@@ -24,12 +24,13 @@ A model is what stateright calls a ``Model``: ``initial_states()`` and
 >>> check(Ring(), [Always("in_range", (), "0..2", lambda n, config: 0 <= n < 3)]).holds
 True
 """
-from .check import CheckResult, PropertyResult, check
+from .checking import CheckResult, PropertyResult, check
+from .errors import ModelError
 from .exploration import Exploration, Progress, Step
 from .explorer import Successors, explore
-from .harness import state_machine
 from .manifest import Entry, differences, entries, render
 from .mutation import Variant
+from .store import StateGraph
 from .product import Args, BoundEvent, EventRefused, Firing, Participant, SynchronousProduct
 from .properties import Always, AlwaysStep, GraphClaim, Property, Sometimes, SometimesStep
 from .tables import CompiledTransition, MachineSpec, TableError, compile_table, transition, validate_vocabulary
@@ -38,4 +39,12 @@ __all__ = ["explore", "Exploration", "Progress", "Step", "Successors", "MachineS
            "TableError", "transition", "compile_table", "validate_vocabulary", "SynchronousProduct", "Args",
            "BoundEvent", "Participant", "Firing", "EventRefused", "Always", "Sometimes", "AlwaysStep",
            "SometimesStep", "GraphClaim", "Property", "check", "CheckResult", "PropertyResult", "Variant",
-           "state_machine", "Entry", "entries", "differences", "render"]
+           "state_machine", "Entry", "entries", "differences", "render", "ModelError", "StateGraph"]
+
+
+def __getattr__(name: str):
+    # The Hypothesis harness is loaded on first use: exploring needs no Hypothesis.
+    if name == "state_machine":
+        from .harness import state_machine
+        return state_machine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

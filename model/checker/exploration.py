@@ -6,18 +6,16 @@
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
 
+from .graphs import shortest_path_ids
+from .store import StateGraph
+
 __all__ = ["Exploration", "Progress", "Step"]
-
-# A search record, one per reached state:
-# (canonical state, BFS parent, action from the parent, predecessor dict, depth).
-_STATE, _PARENT, _ACTION, _PRED, _DEPTH = range(5)
-
 
 @dataclass(frozen=True)
 class Progress:
@@ -52,14 +50,13 @@ class Step:
 
 @dataclass(eq=False)
 class Exploration:
-    """The result of :func:`explore`.
+    """The result of :func:`~hvr_model.checker.explorer.explore`.
 
     Attributes
     ----------
-    graph : networkx.DiGraph
-        The reachable states as nodes. Each edge ``u -> v`` has the attribute
-        ``"actions"``: the tuple of labels of the transitions from ``u`` to
-        ``v`` (several actions may connect the same pair of states).
+    store : StateGraph
+        The compact graph: integer state ids in BFS order, CSR edge arrays,
+        interned labels, BFS parents. Whole-graph algorithms work on it.
     initial : tuple
         The initial states, deduplicated, in the order given (only those
         admitted, should ``max_states`` be smaller than their number).
@@ -71,7 +68,7 @@ class Exploration:
     depth : int
         The largest BFS depth of a state (initial states have depth 0).
     seconds : float
-        Wall-clock duration of the search, graph included.
+        Wall-clock duration of the search.
     complete : bool
         ``False`` when ``max_states`` stopped the search early.
     violations : dict
@@ -80,7 +77,7 @@ class Exploration:
         States without successors that are not terminal, in BFS order.
     """
 
-    graph: nx.DiGraph
+    store: StateGraph = field(repr=False)
     initial: tuple
     states: int
     edges: int
@@ -89,23 +86,25 @@ class Exploration:
     complete: bool
     violations: dict[str, Any]
     deadlocks: list
-    _records: dict = field(repr=False)
 
     def __repr__(self) -> str:
         return (f"Exploration(states={self.states}, edges={self.edges}, depth={self.depth}, "
                 f"complete={self.complete}, violations={sorted(self.violations)}, "
                 f"deadlocks={len(self.deadlocks)}, seconds={self.seconds:.3f})")
 
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The reachable states as a ``networkx.DiGraph``, built on first use.
+
+        Each edge ``u -> v`` has the attribute ``"actions"``: the tuple of
+        labels of the transitions from ``u`` to ``v``. Nodes are in BFS order.
+        """
+        return self.store.to_networkx()
+
     @property
     def states_per_second(self) -> float:
         """Distinct states per second of wall-clock time."""
         return Progress(self.states, self.edges, self.depth, self.seconds).states_per_second
-
-    def _record(self, state: Any) -> tuple:
-        try:
-            return self._records[state]
-        except KeyError:
-            raise KeyError(f"state not reached by the exploration: {state!r}") from None
 
     def depth_of(self, state: Any) -> int:
         """The BFS depth of a reached ``state`` (length of a shortest path to it).
@@ -116,7 +115,7 @@ class Exploration:
         >>> explore([0], lambda n: [("inc", n + 1)] if n < 5 else []).depth_of(3)
         3
         """
-        return self._record(state)[_DEPTH]
+        return self.store.depth_of(self.store.id_of(state))
 
     def path_to(self, state: Any) -> list[Step]:
         """A shortest path from an initial state to ``state``, following BFS parent pointers.
@@ -130,19 +129,18 @@ class Exploration:
         >>> result.graph.edges[1, 2]["actions"]
         ('inc', 'double')
         """
-        records, record = self._records, self._record(state)
-        steps = []
-        while record[_DEPTH] > 0:
-            steps.append(Step(record[_ACTION], record[_STATE]))
-            record = records[record[_PARENT]]
-        steps.append(Step(None, record[_STATE]))
-        return steps[::-1]
+        return self.path_to_id(self.store.id_of(state))
+
+    def path_to_id(self, sid: int) -> list[Step]:
+        """:meth:`path_to` for the state with id ``sid`` in :attr:`store`."""
+        names, nodes = self.store.label_names, self.store.nodes
+        return [Step(None if lid is None else names[lid], nodes[i]) for lid, i in self.store.path_ids(sid)]
 
     def shortest_path(self, source: Any, target: Any) -> list[Step] | None:
-        """A shortest path in :attr:`graph` from ``source`` to ``target``, or ``None`` if there is none.
+        """A shortest path in the graph from ``source`` to ``target``, or ``None`` if there is none.
 
         Each step after the first is labelled with one action of its edge
-        (the first one found). Raises ``KeyError`` if either state was not reached.
+        (the first one recorded). Raises ``KeyError`` if either state was not reached.
 
         >>> from hvr_model.checker.explorer import explore
         >>> moves = {"a": [("go", "b")], "b": [("go", "c"), ("back", "a")], "c": []}
@@ -152,12 +150,8 @@ class Exploration:
         >>> [(step.action, step.state) for step in result.shortest_path("b", "a")]
         [(None, 'b'), ('back', 'a')]
         """
-        self._record(source)  # KeyError for a state that was not reached
-        self._record(target)
-        try:
-            nodes = nx.shortest_path(self.graph, source, target)
-        except nx.NetworkXNoPath:
+        store = self.store
+        path = shortest_path_ids(store, [store.id_of(source)], store.id_of(target))
+        if path is None:
             return None
-        succ = self.graph.succ
-        return [Step(None, nodes[0])] + [
-            Step(succ[u][v]["actions"][0], v) for u, v in itertools.pairwise(nodes)]
+        return [Step(None if lid is None else store.label_names[lid], store.nodes[i]) for lid, i in path]

@@ -19,17 +19,12 @@ with BFS parent pointers, so that a counterexample is a *shortest* path.
 >>> [(step.action, step.state) for step in result.path_to(result.violations["below 3"])]
 [(None, 0), ('jump', 2), ('inc', 3)]
 
-Performance notes. The search is level-synchronous and works in chunks of
-states, so the per-state and per-edge work is a few dictionary operations.
-The graph is not built with ``DiGraph.add_edge``/``add_edges_from`` (several
-dictionary operations per edge; on 2PC with 7 RMs that alone takes longer than
-a whole minimal BFS): the successor and predecessor dict-of-dicts that
-networkx uses internally are filled in during the search, sharing one
-``{"actions": labels}`` dict per edge as networkx does, and are installed in
-a fresh graph at the end. Python's cyclic garbage collector is paused during
-the search (see :func:`explore`), because generational collections over the
-millions of containers the graph is made of would otherwise dominate the run
-time (about 2x on 2PC with 7 RMs).
+Performance notes. Every reached state gets an integer id once (one hash of
+the state per transition: the index lookup), in BFS order; transitions go into
+compact arrays (:class:`~hvr_model.checker.store.StateGraph`) and labels are
+interned, so the search creates no container per edge. The networkx graph is
+built only when asked for (:attr:`Exploration.graph`). Python's cyclic garbage
+collector is paused during the search (see :func:`explore`).
 """
 from __future__ import annotations
 
@@ -42,9 +37,9 @@ from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-import networkx as nx
-
-from .exploration import _PRED, Exploration, Progress, Step
+from .errors import ModelError
+from .exploration import Exploration, Progress, Step
+from .store import StateGraph
 
 __all__ = ["Exploration", "Progress", "Step", "Successors", "explore"]
 
@@ -67,6 +62,7 @@ def explore(
     max_states: int | None = None,
     progress: Callable[[Progress], None] | None = None,
     progress_interval: float = 0.5,
+    canonical: Callable[[S], S] | None = None,
 ) -> Exploration:
     """Explore every state reachable from ``initial_states``, breadth-first.
 
@@ -90,20 +86,28 @@ def explore(
         Called with a :class:`Progress` at most every ``progress_interval``
         seconds (the clock is read every 1024 expanded states), and once at
         the end with the final figures.
+    canonical : callable, optional
+        Symmetry reduction: maps a state to the representative of its
+        symmetry class; only representatives are stored and expanded (see
+        :mod:`hvr_model.checker.symmetry`). Invariants must be symmetric.
 
     Returns
     -------
     Exploration
 
+    Raises
+    ------
+    ValueError
+        ``max_states`` below 1.
+
     Notes
     -----
     The cyclic garbage collector is paused during the search (process-wide)
-    and resumed afterwards; objects allocated meanwhile are then moved to the
-    oldest generation (``gc.freeze(); gc.unfreeze()``, skipped if the caller
-    has frozen objects), so that young collections do not rescan the graph.
-    A large result still makes every later *full* collection slower (about
-    2 s per collection for 300,000 states); long-running processes that keep
-    it may call ``gc.freeze()`` themselves.
+    and resumed afterwards; the objects allocated meanwhile are then filed in
+    the oldest generation (``gc.freeze(); gc.unfreeze()``, skipped if the
+    caller has frozen objects), so that young collections do not rescan the
+    states. A one-shot process (the CLI) may ``gc.freeze()`` the result so
+    that no later full collection, nor the one at exit, scans it.
 
     Examples
     --------
@@ -123,111 +127,119 @@ def explore(
     if max_states is not None and max_states < 1:
         raise ValueError(f"max_states must be at least 1, got {max_states}")
     start = time.perf_counter()
-    search = _Search(successors, invariants, is_terminal, max_states)
+    search = _Search(successors, invariants, is_terminal, max_states, canonical)
     ticker = _Ticker(progress, progress_interval, start)
     with _gc_paused():
-        frontier = search.admit_initial(initial_states)
-        initial, depth = tuple(frontier), 0
-        while frontier and not search.full:
-            frontier = _expand_level(search, frontier, depth + 1, ticker)
-            depth += bool(frontier)
-        graph = search.graph()
-    result = Exploration(graph, initial, len(search.records), search.edges, depth,
-                         time.perf_counter() - start, not search.full, search.violations,
-                         search.deadlocks, search.records)
+        search.admit_initial(initial_states)
+        depth = 0
+        while search.level_pending() and not search.full:
+            found = search.expand_level(ticker, depth)
+            depth += found
+        search.store.finish()
+    store = search.store
+    result = Exploration(store, tuple(store.nodes[i] for i in search.initial), store.states, store.transitions,
+                         len(store.level_starts) - 1, time.perf_counter() - start, not search.full,
+                         search.violations, [store.nodes[i] for i in search.deadlocks])
     if progress is not None:
         progress(Progress(result.states, result.edges, result.depth, result.seconds))
     return result
 
 
-def _expand_level(search: _Search, frontier: list, depth: int, ticker: _Ticker) -> list:
-    """Expand one BFS level chunk by chunk; return the states of the next level (at ``depth``)."""
-    discovered: list = []
-    for first in range(0, len(frontier), _CHUNK):
-        known = len(discovered)
-        search.expand(frontier[first:first + _CHUNK], depth, discovered)
-        search.check(discovered[known:])
-        ticker(search, depth if discovered else depth - 1)
-        if search.full:
-            break
-    return discovered
-
-
 class _Search:
-    """The bookkeeping of one breadth-first search."""
+    """The bookkeeping of one breadth-first search over a :class:`StateGraph`."""
 
     def __init__(self, successors: Successors, invariants: Mapping[str, Callable[[Any], bool]],
-                 is_terminal: Callable[[Any], bool] | None, max_states: int | None) -> None:
-        self.successors = successors
+                 is_terminal: Callable[[Any], bool] | None, max_states: int | None,
+                 canonical: Callable[[Any], Any] | None) -> None:
+        self.successors, self.canonical = successors, canonical
         self.checks = list(invariants.items())
         self.is_terminal = is_terminal
         self.limit = sys.maxsize if max_states is None else max_states
-        self.records: dict = {}       # state -> record (see _STATE ... _DEPTH)
-        self.succ: dict = {}          # expanded state -> {next state: {"actions": labels}}
+        self.store = StateGraph()
+        self.initial: list[int] = []
         self.violations: dict = {}
-        self.deadlocks: list = []
-        self.pairs = 0                # distinct (state, next state) pairs
-        self.extra_labels = 0         # transitions beyond the first on a pair
+        self.deadlocks: list[int] = []
         self.full = False             # max_states refused a state
-        self.label_tuples: dict = {}  # label -> (label,), shared by the edges (immutable)
+        self.next_level = 0           # first id of the level to expand next
 
-    @property
-    def edges(self) -> int:
-        """Distinct ``(state, label, next state)`` transitions so far."""
-        return self.pairs + self.extra_labels
-
-    def admit_initial(self, states: Iterable) -> list:
+    def admit_initial(self, states: Iterable) -> None:
         """Record the initial states (deduplicated, within ``max_states``) and check them."""
-        admitted = []
+        store, canonical = self.store, self.canonical
         for state in states:
-            if state not in self.records:
-                if len(self.records) >= self.limit:
+            if canonical is not None:
+                state = canonical(state)
+            if state not in store.index:
+                if store.states >= self.limit:
                     self.full = True
                     break
-                self.records[state] = (state, None, None, {}, 0)
-                admitted.append(state)
-        self.check(admitted)
-        return admitted
+                self.initial.append(store.add_initial(state))
+        self.check(0)
 
-    def expand(self, chunk: list, depth: int, discovered: list) -> None:
-        """Expand ``chunk``, appending new states (of ``depth``) to ``discovered``: the hot loop.
+    def level_pending(self) -> bool:
+        return self.next_level < self.store.states
 
-        Record fields are indexed by literals here (0 = _STATE, 3 = _PRED), sparing a
-        global lookup per transition.
-        """
-        successors, records, succ, new = self.successors, self.records, self.succ, discovered.append
-        is_terminal, label_tuples = self.is_terminal, self.label_tuples
-        room, pairs, extra, full = self.limit - len(records), 0, 0, False
-        for state in chunk:
-            out = succ[state] = {}
-            for label, nxt in successors(state):
-                record = records.get(nxt)
-                if record is None:
-                    if room == 0:
-                        full = True
-                        break
-                    room -= 1
-                    record = records[nxt] = (nxt, state, label, {}, depth)
-                    new(nxt)
-                else:
-                    nxt = record[0]  # keep one object per state: less memory
-                data = out.get(nxt)
-                if data is None:
-                    labels = label_tuples.get(label) or label_tuples.setdefault(label, (label,))
-                    out[nxt] = data = {"actions": labels}
-                    record[3][state] = data
-                elif label not in data["actions"]:
-                    data["actions"] += (label,)
-                    extra += 1
-            pairs += len(out)
-            if full:
+    def expand_level(self, ticker: _Ticker, depth: int) -> int:
+        """Expand the states of one BFS level in chunks; 1 if it found deeper states, else 0."""
+        first, last = self.next_level, self.store.states
+        self.store.start_level()
+        for chunk in range(first, last, _CHUNK):
+            known = self.store.states
+            self.expand(chunk, min(chunk + _CHUNK, last))
+            self.check(known)
+            ticker(self, depth + (self.store.states > last))
+            if self.full:
                 break
-            if not out and (is_terminal is None or not is_terminal(state)):
-                self.deadlocks.append(state)
-        self.pairs, self.extra_labels, self.full = self.pairs + pairs, self.extra_labels + extra, full
+        self.next_level = last
+        return int(self.store.states > last)
 
-    def check(self, fresh: list) -> None:
-        """Check the not-yet-violated invariants on ``fresh`` states (in BFS order)."""
+    def expand(self, first: int, last: int) -> None:
+        """Expand the states ``first .. last - 1``: the hot loop.
+
+        One dictionary lookup per transition (the state's id); new states are
+        appended with their BFS parent; a state's out-edges go into the CSR
+        arrays at once, duplicates (same label and target) removed.
+        """
+        store, successors, canonical = self.store, self.successors, self.canonical
+        nodes, index, label_ids = store.nodes, store.index, store.label_ids
+        lab, dst, offsets = store.lab, store.dst, store.offsets
+        room, is_terminal = self.limit - store.states, self.is_terminal
+        for sid in range(first, last):
+            state = nodes[sid]
+            row_l: list[int] = []
+            row_d: list[int] = []
+            try:
+                for label, nxt in successors(state):
+                    if canonical is not None:
+                        nxt = canonical(nxt)
+                    lid = label_ids.get(label)
+                    if lid is None:
+                        lid = store.label_id(_label(label, state))
+                    target = index.get(nxt)
+                    if target is None:
+                        if room == 0:
+                            self.full = True
+                            break
+                        room -= 1
+                        target = store.intern_new(nxt, sid, lid)
+                    row_l.append(lid)
+                    row_d.append(target)
+            except (TypeError, ValueError) as exc:
+                _diagnose(successors, state, exc)
+                raise
+            if len(row_l) > 1 and len(set(zip(row_l, row_d))) < len(row_l):
+                row = list(dict.fromkeys(zip(row_l, row_d)))
+                row_l, row_d = [l for l, _ in row], [d for _, d in row]
+            lab.extend(row_l)
+            dst.extend(row_d)
+            offsets.append(len(dst))
+            if self.full:
+                break
+            if not row_l and (is_terminal is None or not is_terminal(state)):
+                self.deadlocks.append(sid)
+
+    def check(self, first: int) -> None:
+        """Check the not-yet-violated invariants on the states from id ``first`` on (in BFS order)."""
+        fresh = self.store.nodes[first:]
         for name, holds in self.checks:
             bad = next(itertools.filterfalse(holds, fresh), _MISSING)
             if bad is not _MISSING:
@@ -236,16 +248,26 @@ class _Search:
             self.checks = [(name, holds) for name, holds in self.checks
                            if name not in self.violations]
 
-    def graph(self) -> nx.DiGraph:
-        """Install the dict-of-dicts built by the search as a networkx DiGraph."""
-        records, succ = self.records, self.succ
-        if len(succ) != len(records):  # unexpanded states: nodes without out-edges
-            succ = {state: succ[state] if state in succ else {} for state in records}
-        graph = nx.DiGraph()
-        graph._node = {state: {} for state in records}
-        graph._adj = graph._succ = succ  # networkx keeps both names for one dict
-        graph._pred = {state: record[_PRED] for state, record in records.items()}
-        return graph
+
+def _label(label: Any, state: Any) -> str:
+    if not isinstance(label, str):
+        raise ModelError(f"successors({state!r}) gave the label {label!r}; labels are strings")
+    return label
+
+
+def _diagnose(successors: Successors, state: Any, exc: Exception) -> None:
+    """Turn a malformed successor list into a ModelError naming the state; else leave ``exc`` be."""
+    try:
+        produced = list(successors(state))
+    except Exception:  # noqa: BLE001 -- the model itself fails: its own error is the one to see
+        return
+    for item in produced:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            raise ModelError(f"successors({state!r}) yielded {item!r}, not a (label, next state) pair") from exc
+        try:
+            hash(item[1])
+        except TypeError:
+            raise ModelError(f"successors({state!r}) yielded the unhashable state {item[1]!r}") from exc
 
 
 class _Ticker:
@@ -262,7 +284,8 @@ class _Ticker:
         now = time.perf_counter()
         if now - self.last >= self.interval:
             self.last = now
-            self.progress(Progress(len(search.records), search.edges, depth, now - self.start))
+            store = search.store
+            self.progress(Progress(store.states, store.transitions, depth, now - self.start))
 
 
 @contextmanager

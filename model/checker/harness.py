@@ -2,7 +2,7 @@
 
 :func:`state_machine` turns a model (``initial_states()``, ``successors(state)``,
 optionally ``config``, ``action(label)`` and ``events``, as for
-:func:`hvr_model.checker.check.check`) into a
+:func:`hvr_model.checker.checking.check`) into a
 :class:`hypothesis.stateful.RuleBasedStateMachine`. Its one rule picks an
 enabled action of the current state; every ``Always`` claim is an invariant
 and every ``AlwaysStep`` claim is checked on each step, so Hypothesis finds
@@ -35,7 +35,7 @@ from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from .check import LabelAction
+from .checking import LabelAction
 from .properties import Always, AlwaysStep
 
 __all__ = ["Observer", "state_machine"]

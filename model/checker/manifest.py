@@ -21,7 +21,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 
-from .check import CheckResult
+from .checking import CheckResult
 
 __all__ = ["Entry", "entries", "differences", "render"]
 

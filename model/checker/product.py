@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any, NamedTuple
 
-from .tables import CompiledTransition, MachineSpec
+from .errors import ModelError
+from .tables import CompiledTransition, MachineSpec, TableError
 
 __all__ = ["Args", "Participant", "BoundEvent", "Firing", "EventRefused", "SynchronousProduct"]
 
@@ -105,19 +106,39 @@ class SynchronousProduct:
     guards, effects : object
         Objects whose methods, looked up by the names the rows use, are the
         guards ``(state, args) -> bool`` and effects ``(state, args) -> state``.
-    guard_requirements : mapping
+    guard_requirements : mapping, optional
         Guard name -> the requirement it implements, cited in refusals.
+
+    Raises
+    ------
+    TableError
+        Two events with one label, or a row naming a guard or effect the objects lack.
     """
 
     def __init__(self, initial: Sequence, events: Iterable[BoundEvent], guards: Any, effects: Any,
-                 guard_requirements: Mapping[str, str]):
+                 guard_requirements: Mapping[str, str] | None = None):
         self._initial = list(initial)
         self.events = tuple(events)
         self.event_by_label = {e.label: e for e in self.events}
+        if len(self.event_by_label) != len(self.events):
+            raise TableError("two bound events share one label; labels name actions uniquely")
         self.guards, self.effects = guards, effects
-        self.guard_requirements = guard_requirements
+        self.guard_requirements = guard_requirements or {}
         self._guard_fns: dict[str, Callable] = {}
         self._effect_fns: dict[str, Callable] = {}
+        self._resolve_names()
+
+    def _resolve_names(self) -> None:
+        """Every guard and effect a bound event's rows name is a method of the objects given."""
+        for event in self.events:
+            for p in event.participants:
+                for row in (r for rows in p.rows.values() for r in rows):
+                    for kind, names, owner in (("guard", row.conditions, self.guards),
+                                               ("effect", row.effects, self.effects)):
+                        missing = [n for n in names if not callable(getattr(owner, n, None))]
+                        if missing:
+                            raise TableError(f"machine {p.machine.name}, event {event.label}: {kind} "
+                                             f"{missing[0]!r} is not a method of {type(owner).__name__}")
 
     def initial_states(self) -> list:
         return list(self._initial)
@@ -160,6 +181,8 @@ class SynchronousProduct:
         for row in step.rows:
             for name in row.effects:
                 w = self.effect(name)(w, a)
+                if w is None:
+                    raise ModelError(f"effect {name} of {step.event.label} returned None, not the next state")
         return w
 
     def successors(self, w: Any) -> list[tuple[str, Any]]:

@@ -11,7 +11,7 @@
   networkx algorithms (deadlock freedom, recoverability, a reachable cycle).
 
 Predicates take ``(world, config)``; step checks take ``(before, after, args,
-config)``, where ``args`` is the action's binding (see :func:`hvr_model.checker.check.check`).
+config)``, where ``args`` is the action's binding (see :func:`hvr_model.checker.checking.check`).
 """
 from __future__ import annotations
 
@@ -46,8 +46,18 @@ class Sometimes(_Named):
     kind: str = field(default="sometimes", init=False)
 
 
+class _StepClaim(_Named):
+    """A claim about the steps of some events: ``events`` is a collection of event names."""
+
+    def __post_init__(self) -> None:
+        events = self.events
+        if isinstance(events, str) or not all(isinstance(e, str) and e for e in events):
+            raise TypeError(f"{self.name}: events must be a collection of event names, got {events!r}")
+        object.__setattr__(self, "events", frozenset(events))
+
+
 @dataclass(frozen=True)
-class AlwaysStep(_Named):
+class AlwaysStep(_StepClaim):
     events: frozenset[str]
     check: Callable[[Any, Any, Any, Any], bool]
     witness: str = ""
@@ -55,7 +65,7 @@ class AlwaysStep(_Named):
 
 
 @dataclass(frozen=True)
-class SometimesStep(_Named):
+class SometimesStep(_StepClaim):
     events: frozenset[str]
     check: Callable[[Any, Any, Any, Any], bool]
     kind: str = field(default="sometimes-step", init=False)

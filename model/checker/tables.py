@@ -29,12 +29,12 @@ when the model is composed (:mod:`hvr_model.checker.product`).
 >>> MachineSpec("light", Light, Light.OFF, (transition("switch", Light.OFF, "Dim"),), scope="system", field="light")
 Traceback (most recent call last):
 ...
-hvr_model.checker.tables.TableError: machine light, row 0 (switch): unknown state 'Dim' (states: Off, On)
+hvr_model.checker.tables.TableError: machine light, row 0 (switch): unknown state 'Dim' (states: Light.OFF, Light.ON)
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dataclass_field
 from enum import StrEnum
 from typing import Any
 
@@ -43,8 +43,8 @@ from transitions import Machine
 __all__ = ["MachineSpec", "CompiledTransition", "TableError", "build_machine", "compile_table", "transition",
            "validate_vocabulary", "SCOPES", "KEEP_STATE"]
 
-#: Scopes say which instance of a machine an event drives: one per entity (e.g. per VM), one per
-#: place (e.g. per site), or a single instance for the whole system.
+#: Scopes a model may use to say which instance of a machine an event drives (the checker only
+#: carries the word; the model's own binding of events reads it).
 SCOPES = ("vm", "site", "system")
 #: A row's ``dest`` that keeps the state (an internal step that only runs effects).
 KEEP_STATE = "="
@@ -69,12 +69,14 @@ class MachineSpec:
         The initial state, a member of ``states``.
     transitions : tuple of dict
         Rows as made by :func:`transition`.
-    scope : {"vm", "site", "system"}
-        Which instance an event drives (see :data:`SCOPES`).
-    field : str
+    scope : {"vm", "site", "system"}, default "system"
+        Which instance an event drives (see :data:`SCOPES`); read by the model's binding.
+    field : str, default ""
         Where its state lives in the composed state (the model decides what that means).
     doc : str
         One sentence on what the machine is.
+    system_names : dict
+        The names the modelled system uses for some states (shown in diagrams).
 
     Raises
     ------
@@ -87,15 +89,15 @@ class MachineSpec:
     states: type[StrEnum]
     initial: StrEnum
     transitions: tuple[dict[str, Any], ...]
-    scope: str
-    field: str
+    scope: str = "system"
+    field: str = ""
     doc: str = ""
-    hyperv_names: dict[str, str] = field(default_factory=dict)
+    system_names: dict[str, str] = dataclass_field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:
             raise TableError(f"machine {self.name}: unknown scope {self.scope!r} (scopes: {', '.join(SCOPES)})")
-        if self.initial not in frozenset(self.states):
+        if not isinstance(self.initial, self.states):
             raise TableError(f"machine {self.name}: initial state {self.initial!r} is not one of its states")
         for i, row in enumerate(self.transitions):
             _check_row(self, i, row)
@@ -123,20 +125,23 @@ def _check_row(spec: MachineSpec, i: int, row: Mapping[str, Any]) -> None:
     if not isinstance(row["trigger"], str) or not row["trigger"]:
         raise TableError(f"{where}: the trigger must be a non-empty event name")
     sources = row["source"] if isinstance(row["source"], (list, tuple)) else [row["source"]]
-    members = frozenset(spec.states)
     for state in [*sources, *([] if row["dest"] == KEEP_STATE else [row["dest"]])]:
-        if state not in members:
-            known = ", ".join(str(s) for s in spec.states)
-            raise TableError(f"{where}: unknown state {state!r} (states: {known})")
+        if not isinstance(state, spec.states):
+            known = ", ".join(f"{spec.states.__name__}.{s.name}" for s in spec.states)
+            hint = " (name the Enum member, not its value)" if state in frozenset(spec.states) else ""
+            raise TableError(f"{where}: unknown state {state!r}{hint} (states: {known})")
     for key in ("conditions", "after"):
         names = row.get(key, [])
         if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n for n in names):
             raise TableError(f"{where}: {key} must be a list of names")
+        if len(set(names)) != len(names):
+            raise TableError(f"{where}: {key} names {sorted(n for n in names if names.count(n) > 1)[0]!r} twice")
 
 
 def validate_vocabulary(machines: Iterable[MachineSpec], *, guards: Mapping[str, str | None],
-                        effects: Iterable[str], events: Mapping[str, str | None]) -> None:
-    """Check every name the rows use: guards with a requirement, known effects, events with a kind.
+                        effects: Iterable[str], events: Mapping[str, str | None],
+                        need_requirements: bool = True) -> None:
+    """Check every name the rows use: guards (with a requirement), known effects, events with a kind.
 
     Parameters
     ----------
@@ -147,6 +152,8 @@ def validate_vocabulary(machines: Iterable[MachineSpec], *, guards: Mapping[str,
         The effect names the model defines.
     events : mapping
         Event name -> its kind (``None`` or empty counts as missing).
+    need_requirements : bool
+        Whether every guard a row names must cite a requirement (traceability).
 
     Raises
     ------
@@ -155,13 +162,17 @@ def validate_vocabulary(machines: Iterable[MachineSpec], *, guards: Mapping[str,
 
     >>> validate_vocabulary([], guards={}, effects=(), events={})
     """
+    if not isinstance(guards, Mapping) or not isinstance(events, Mapping) or isinstance(effects, str):
+        raise TypeError("validate_vocabulary: guards and events are mappings (name -> requirement, "
+                        "name -> kind), effects an iterable of names")
     effects = frozenset(effects)
     for spec in machines:
         for i, row in enumerate(spec.transitions):
             if not events.get(row["trigger"]):
                 raise TableError(f"{_where(spec, i, row)}: event {row['trigger']!r} is not declared with a kind")
         _check_names(spec, "conditions", lambda n: n in guards, "unknown guard")
-        _check_names(spec, "conditions", lambda n: bool(guards[n]), "guard with no requirement")
+        if need_requirements:
+            _check_names(spec, "conditions", lambda n: bool(guards[n]), "guard with no requirement")
         _check_names(spec, "after", lambda n: n in effects, "unknown effect")
 
 
@@ -189,6 +200,8 @@ def transition(trigger, source, dest, conditions=(), after=()) -> dict[str, Any]
     >>> transition("go", "A", "B", ["ready"])["conditions"]
     ['ready']
     """
+    if isinstance(conditions, str) or isinstance(after, str):
+        raise TableError(f"row {trigger}: conditions and after are lists of names, not one string")
     return {"trigger": trigger, "source": source, "dest": dest,
             "conditions": list(conditions), "after": list(after)}
 

@@ -82,7 +82,7 @@ def _trace_event(system: System, label: str) -> dict:
 
 
 def trace_lines(config: Config, labels, comment: str = "", mutant: str | None = None) -> list[dict]:
-    """A JSON Lines trace (model/traces.py format) of ``labels``, header config = the config's name.
+    """A JSON Lines trace (hvr_model.conformance.traces format) of ``labels``, header config = the config's name.
 
     For a mutant, the last event expects the mutant's state wherever it differs from the real
     model's after the same events, so that ``hvr-model trace check`` (which replays on the real

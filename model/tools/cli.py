@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Sequence
 
-from ..checker.check import check
+from ..checker.checking import check
 from ..checker.exploration import Progress
 from ..checker.explorer import explore
 from ..hyperv.config import ConfigError, config_names, load_config

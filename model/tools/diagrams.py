@@ -98,7 +98,7 @@ def _wrapped(row: Row) -> str:
 def _state_label(name: str, spec: MachineSpec) -> str:
     """An HTML-like node label: the state name, and Hyper-V's name below it where it differs."""
     label = f"<B>{html.escape(name)}</B>"
-    hyperv = spec.hyperv_names.get(name)
+    hyperv = spec.system_names.get(name)
     if hyperv and hyperv != name:
         lines = textwrap.wrap(f"Hyper-V: {hyperv}", 40)
         label += '<BR/><FONT POINT-SIZE="9">' + "<BR/>".join(map(html.escape, lines)) + "</FONT>"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from ..checker.check import CheckResult
+from ..checker.checking import CheckResult
 from ..checker.manifest import Entry, differences, entries, render
 from ..hyperv.mutants import MUTANTS
 from .verification import check_config

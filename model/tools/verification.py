@@ -2,7 +2,7 @@
 
 This is what ``hvr-model check`` runs: the Hyper-V system of
 :mod:`hvr_model.hyperv`, the claims of :mod:`hvr_model.specs`, and the generic
-engine :func:`hvr_model.checker.check.check`.
+engine :func:`hvr_model.checker.checking.check`.
 
 >>> result = check_config("single_vm")
 >>> result.holds, result.exploration.states
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..checker.check import CheckResult, check
+from ..checker.checking import CheckResult, check
 from ..checker.exploration import Progress
 from ..hyperv.config import Config, load_config
 from ..hyperv.mutants import system_for
@@ -46,7 +46,7 @@ def check_config(config: Config | str | Path, mutant: str | None = None, propert
     properties : sequence, optional
         Default: every claim of :data:`hvr_model.specs.catalogue.ALL_PROPERTIES`.
     max_states, progress
-        As for :func:`hvr_model.checker.check.check`.
+        As for :func:`hvr_model.checker.checking.check`.
 
     Raises
     ------

@@ -1,4 +1,4 @@
-"""Hypothesis fuzzing (model/fuzz.py): the ci profile passes on the shipped small configurations,
+"""Hypothesis fuzzing (model/conformance/fuzz.py): the ci profile passes on the shipped small configurations,
 is differential against the explored graph, covers a stated share of it, and finds model and
 block-store mutants unaided, whose saved traces replay to a failure."""
 from __future__ import annotations

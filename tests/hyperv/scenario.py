@@ -1,4 +1,4 @@
-"""A configuration driven event by event, for scenario tests (tests/test_procedures.py, test_faults.py).
+"""A configuration driven event by event, for scenario tests (tests/hyperv/test_procedures.py, test_faults.py).
 
 Every step is checked twice: ``System.apply`` must accept it and ``System.successors``
 must offer it; a refusal must come with reasons and must not be offered.

@@ -79,5 +79,5 @@ TRANSITIONS = (
 
 PROTECTION = MachineSpec(
     name="protection", states=ProtectionState, initial=P.UNPROTECTED, transitions=TRANSITIONS,
-    scope="vm", field="protection", hyperv_names=HYPERV_REPLICATION_STATE,
+    scope="vm", field="protection", system_names=HYPERV_REPLICATION_STATE,
     doc="ASR protection state of one VM: enable, failover, commit, reverse replication.")

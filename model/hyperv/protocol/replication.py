@@ -135,7 +135,7 @@ TRANSITIONS = (
 REPLICATION = MachineSpec(
     name="replication", states=ReplicationPhase, initial=R.DISABLED, transitions=TRANSITIONS,
     scope="vm", field="phase",
-    hyperv_names={p.value: p.value for p in R} | {
+    system_names={p.value: p.value for p in R} | {
         "RetryingAfterError": "Replicating (health Warning/Critical, retrying: no Hyper-V state of its own)",
     },
     doc="Hyper-V Replica engine for one VM: initial copy, delta cycles, resync, errors.")

@@ -31,6 +31,6 @@ TEST_FAILOVER = MachineSpec(
         t("cleanup_test_failover", T.RUNNING, T.NONE,
           ["vault_reachable", "replica_vmm_up", "vm_not_locked_by_plan"]),
     ),
-    hyperv_names={"NoTestFailover": "ReplicationMode None (no test VM)",
+    system_names={"NoTestFailover": "ReplicationMode None (no test VM)",
                   "TestFailoverRunning": "test VM with ReplicationMode TestReplica"},
     doc="DR drill on the replica site: create the test VM, then clean it up.")

@@ -111,7 +111,17 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
     -------
     CheckResult
         Results in the order of ``properties``.
+
+    Raises
+    ------
+    TypeError
+        An item of ``properties`` is not a property.
+    ValueError
+        Two properties share a name.
+    ModelError
+        The model's successors are not ``(label, hashable state)`` pairs.
     """
+    properties = _validated(properties)
     context = _Context(model)
     invariants = {p.name: context.bind(p.predicate) for p in properties if isinstance(p, Always)}
     exploration = explore(model.initial_states(), model.successors, invariants=invariants,
@@ -124,6 +134,22 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
     order = {p.name: i for i, p in enumerate(properties)}
     results.sort(key=lambda r: order[r.name])
     return CheckResult(model, exploration, results)
+
+
+_KINDS = (Always, Sometimes, AlwaysStep, SometimesStep, GraphClaim)
+
+
+def _validated(properties) -> list:
+    """The properties as a list; each of a known kind, each name once."""
+    properties = list(properties)
+    for p in properties:
+        if not isinstance(p, _KINDS):
+            raise TypeError(f"not a property (Always, Sometimes, AlwaysStep, SometimesStep, GraphClaim): {p!r}")
+    names = [p.name for p in properties]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"property names must be unique: {', '.join(twice)}")
+    return properties
 
 
 class _Context:
@@ -167,33 +193,46 @@ def _not_applicable(p) -> PropertyResult:
 def _decide_sometimes(p: Sometimes, exploration: Exploration, context: _Context) -> PropertyResult:
     if not p.applies_to(context.config):
         return _not_applicable(p)
-    found = [s for s in exploration.graph if context.holds(p.predicate, s, context.config)]
-    if not found:
+    # States are stored in BFS order: the first one found has the least depth.
+    best = next((i for i, s in enumerate(exploration.store.nodes) if context.holds(p.predicate, s, context.config)),
+                None)
+    if best is None:
         return _result(p, False, skipped="" if exploration.complete else "exploration incomplete")
-    best = min(found, key=exploration.depth_of)
-    return _result(p, True, example=exploration.path_to(best))
+    return _result(p, True, example=exploration.path_to_id(best))
 
 
 def _decide_steps(props, exploration: Exploration, context: _Context) -> list[PropertyResult]:
-    """One pass over every edge, in order of the source state's depth."""
+    """One pass over the edges of the events the claims name, in BFS order of their source."""
+    store = exploration.store
+    by_label = _claims_by_label(props, store.label_names, context)
+    found: dict[str, list[Step]] = {}
+    if by_label:
+        nodes, dst, lab, offsets = store.nodes, store.dst, store.lab, store.offsets
+        for u in range(store.expanded):
+            for k in range(offsets[u], offsets[u + 1]):
+                claims = by_label.get(lab[k])
+                if claims is None:
+                    continue
+                args = context.action(store.label_names[lab[k]])
+                for p in claims:
+                    if p.name not in found and _step_matters(p, nodes[u], nodes[dst[k]], args, context):
+                        found[p.name] = exploration.path_to_id(u) + [Step(store.label_names[lab[k]], nodes[dst[k]])]
+    return [_step_result(p, found.get(p.name), exploration) if p.applies_to(context.config)
+            else _not_applicable(p) for p in props]
+
+
+def _claims_by_label(props, label_names, context: _Context) -> dict[int, list]:
+    """Label id -> the step claims about its event."""
     by_event: dict[str, list] = {}
     for p in props:
         for event in p.events:
             by_event.setdefault(event, []).append(p)
-    found: dict[str, tuple[int, list[Step]]] = {}
-    graph = exploration.graph
-    for u in graph:
-        depth = None
-        for v, data in graph.succ[u].items():
-            for label in data["actions"]:
-                args = context.action(label)
-                for p in by_event.get(args.event, ()):
-                    if _step_matters(p, u, v, args, context):
-                        depth = exploration.depth_of(u) if depth is None else depth
-                        if p.name not in found or depth < found[p.name][0]:
-                            found[p.name] = (depth, exploration.path_to(u) + [Step(label, v)])
-    return [_step_result(p, found.get(p.name), exploration) if p.applies_to(context.config)
-            else _not_applicable(p) for p in props]
+    out = {}
+    for lid, label in enumerate(label_names):
+        claims = by_event.get(context.action(label).event)
+        if claims:
+            out[lid] = claims
+    return out
 
 
 def _step_matters(p, u, v, args, context: _Context) -> bool:
@@ -204,10 +243,10 @@ def _step_matters(p, u, v, args, context: _Context) -> bool:
 
 def _step_result(p, found, exploration) -> PropertyResult:
     if isinstance(p, AlwaysStep):
-        return _result(p, found is None, None if found is None else found[1])
+        return _result(p, found is None, found)
     if found is None:
         return _result(p, False, skipped="" if exploration.complete else "exploration incomplete")
-    return _result(p, True, example=found[1])
+    return _result(p, True, example=found)
 
 
 def _decide_graph(p: GraphClaim, exploration: Exploration, model: Any) -> PropertyResult:

@@ -1,0 +1,120 @@
+"""The generic check(model, properties) on small hand-made models with known answers."""
+from enum import StrEnum
+
+import pytest
+
+from hvr_model.checker import (Always, AlwaysStep, BoundEvent, GraphClaim, ModelError, Participant, Sometimes,
+                               SometimesStep, SynchronousProduct, TableError, check, compile_table, transition)
+from hvr_model.checker import MachineSpec
+from hvr_model.checker.product import Args
+
+
+class Counter:
+    """Counts 0..limit; 'reset' goes back to 0."""
+
+    def __init__(self, limit=3):
+        self.config = limit
+
+    def initial_states(self):
+        return [0]
+
+    def successors(self, n):
+        return ([("inc", n + 1)] if n < self.config else []) + [("reset", 0)]
+
+
+BELOW = Always("below_limit", (), "n <= limit", lambda n, limit: n <= limit)
+REACHES = Sometimes("reaches_limit", (), "n == limit", lambda n, limit: n == limit)
+STEPS_UP = AlwaysStep("inc_adds_one", (), "inc adds one", frozenset({"inc"}), lambda u, v, a, c: v == u + 1)
+RESETS = SometimesStep("resets_from_limit", (), "reset at the limit", {"reset"}, lambda u, v, a, c: u == c)
+
+
+def test_every_kind_holds_with_a_shortest_witness():
+    result = check(Counter(), [BELOW, REACHES, STEPS_UP, RESETS])
+    assert result.holds and [r.holds for r in result.results] == [True] * 4
+    assert [s.action for s in result.result("reaches_limit").example] == [None, "inc", "inc", "inc"]
+    assert [s.action for s in result.result("resets_from_limit").example][-1] == "reset"
+
+
+def test_violations_come_with_a_shortest_counterexample():
+    tight = Always("below_two", (), "n < 2", lambda n, c: n < 2)
+    jumps = AlwaysStep("inc_stays_below_two", (), "", {"inc"}, lambda u, v, a, c: v < 2)
+    result = check(Counter(), [tight, jumps])
+    assert result.violated == ["below_two", "inc_stays_below_two"]
+    assert [s.state for s in result.result("below_two").counterexample] == [0, 1, 2]
+    assert [s.state for s in result.result("inc_stays_below_two").counterexample] == [0, 1, 2]
+
+
+def test_a_generator_of_properties_is_checked_whole():
+    result = check(Counter(), (p for p in [BELOW, REACHES]))
+    assert [r.name for r in result.results] == ["below_limit", "reaches_limit"]
+
+
+def test_bad_property_lists_are_refused():
+    with pytest.raises(ValueError, match="unique: below_limit"):
+        check(Counter(), [BELOW, BELOW])
+    with pytest.raises(TypeError, match="not a property"):
+        check(Counter(), [object()])
+    with pytest.raises(TypeError, match="collection of event names"):
+        AlwaysStep("x", (), "", "inc", lambda *a: True)
+
+
+def test_a_graph_claim_sees_the_compact_graph():
+    def no_state_is_a_sink(exploration, model):
+        sinks = [i for i in range(exploration.store.states) if not exploration.store.successors(i)]
+        return (not sinks), None
+    assert check(Counter(), [GraphClaim("no_sink", (), "", no_state_is_a_sink)]).holds
+
+
+@pytest.mark.parametrize("successors, message", [
+    (lambda n: [n + 1], r"yielded 1, not a \(label, next state\) pair"),
+    (lambda n: [("a", [n])], "unhashable state"),
+    (lambda n: [(7, n)], "labels are strings"),
+])
+def test_a_malformed_model_is_named_not_a_traceback_from_inside(successors, message):
+    class Broken(Counter):
+        def successors(self, n):
+            return successors(n)
+    with pytest.raises(ModelError, match=message):
+        check(Broken(), [BELOW])
+
+
+class Lamp(StrEnum):
+    OFF = "Off"
+    ON = "On"
+
+
+LAMP = MachineSpec("lamp", Lamp, Lamp.OFF, (transition("press", Lamp.OFF, Lamp.ON, ["powered"], after=["hum"]),
+                                             transition("press", Lamp.ON, Lamp.OFF)))
+
+
+def _press(guards, effects):
+    event = BoundEvent("press", Args("press"), (Participant(LAMP, compile_table(LAMP)["press"],
+                                                            read=lambda s: s, write=lambda s, new: new),))
+    return SynchronousProduct([Lamp.OFF], [event], guards, effects)
+
+
+class Powered:
+    def powered(self, state, args):
+        return True
+
+
+def test_a_product_names_a_missing_guard_or_effect_when_built():
+    with pytest.raises(TableError, match="guard 'powered' is not a method of object"):
+        _press(object(), object())
+    with pytest.raises(TableError, match="effect 'hum' is not a method of object"):
+        _press(Powered(), object())
+
+
+def test_an_effect_that_returns_nothing_is_a_model_error():
+    class Silent:
+        def hum(self, state, args):
+            pass
+    with pytest.raises(ModelError, match="effect hum of press returned None"):
+        _press(Powered(), Silent()).successors(Lamp.OFF)
+
+
+def test_a_state_named_by_its_value_is_refused_with_a_hint():
+    with pytest.raises(TableError, match="name the Enum member, not its value"):
+        MachineSpec("lamp", Lamp, Lamp.OFF, (transition("press", "Off", Lamp.ON),))
+    with pytest.raises(TableError, match="lists of names, not one string"):
+        transition("press", Lamp.OFF, Lamp.ON, "powered")
