@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 
 from .store import StateGraph
@@ -54,15 +54,18 @@ def _ids(states: Iterable[int]) -> np.ndarray:
 def _search(store: StateGraph, sources: Iterable[int], mask: np.ndarray | None, reverse: bool):
     """BFS order and predecessors from an extra node ``n`` joined to every source."""
     n, sources = store.states, _ids(sources)
-    _, dst, _ = store.csr()
-    src = store.sources()
+    indptr, indices, order = store.reverse_csr() if reverse else (*store.csr()[:2], None)
     if mask is not None:
-        src, dst = src[mask], dst[mask]
-    if reverse:
-        src, dst = dst, src
-    rows = np.concatenate([src, np.full(len(sources), n, dtype=np.int32)])
-    cols = np.concatenate([dst, sources])
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n + 1, n + 1)).tocsr()
+        kept = mask if order is None else mask[order]
+        counts = np.zeros(len(kept) + 1, dtype=np.int32)
+        np.cumsum(kept, out=counts[1:])
+        indptr, indices = counts[indptr], indices[kept]
+        del kept, counts
+    indptr = np.append(indptr, indptr[-1] + len(sources)).astype(np.int32)
+    indices = np.concatenate([indices, sources])
+    # float64 data: what csgraph works on, so it makes no converted copy.
+    graph = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n + 1, n + 1))
+    del indices, indptr
     return breadth_first_order(graph, n, directed=True, return_predecessors=True)
 
 

@@ -32,7 +32,7 @@ once (:func:`hvr_model.checker.tables.compile_table`), so exploring creates no
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 from typing import Any, NamedTuple
@@ -54,13 +54,16 @@ class Participant:
     """One machine instance taking part in a bound event, with its rows for that event.
 
     ``read(state)`` gives the instance's current state, ``write(state, new)`` the
-    composed state with the instance moved to ``new``.
+    composed state with the instance moved to ``new``. ``instance`` names the
+    machine instance (e.g. ``("protection", 0)``): participants with the same
+    instance read the same thing, so the product reads it once per state.
     """
 
     machine: MachineSpec
     rows: Mapping[Any, tuple[CompiledTransition, ...]]   # source state -> rows for this trigger
     read: Callable[[Any], Any]
     write: Callable[[Any, Any], Any]
+    instance: Hashable | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class SynchronousProduct:
         self.guard_requirements = guard_requirements or {}
         self._guard_fns: dict[str, Callable] = {}
         self._effect_fns: dict[str, Callable] = {}
+        self._indexes: dict[int, _EventIndex] = {}
         self._resolve_names()
 
     def _resolve_names(self) -> None:
@@ -159,19 +163,27 @@ class SynchronousProduct:
             fn = self._effect_fns[name] = getattr(self.effects, name)
         return fn
 
-    def steps(self, w: Any, events: Iterable[BoundEvent] | None = None) -> Iterator[Firing]:
-        """Every enabled (event, rows) pair in state ``w`` (among ``events``, default all)."""
-        for event in self.events if events is None else events:
-            choices = []
-            for p in event.participants:
-                rows = p.rows.get(p.read(w))
-                if not rows:
+    def steps(self, w: Any, events: Sequence[BoundEvent] | None = None) -> Iterator[Firing]:
+        """Every enabled (event, rows) pair in state ``w`` (among ``events``, default all), in event order.
+
+        The machine states of the participants select the candidate rows through
+        an index built once per combination of states (:class:`_EventIndex`);
+        only the candidates' guards are evaluated in ``w``.
+        """
+        for event, rows, guards in self._index(self.events if events is None else events).candidates(w):
+            a = event.args
+            for guard in guards:
+                if not guard(w, a):
                     break
-                choices.append(rows)
             else:
-                for rows in product(*choices):
-                    if all(self.guard(g)(w, event.args) for row in rows for g in row.conditions):
-                        yield Firing(event, rows)
+                yield Firing(event, rows)
+
+    def _index(self, events: Sequence[BoundEvent]) -> _EventIndex:
+        index = self._indexes.get(id(events))
+        if index is None or index.events is not events:
+            events = events if isinstance(events, tuple) else tuple(events)
+            index = self._indexes[id(events)] = _EventIndex(events, self.guard)
+        return index
 
     def fire(self, w: Any, step: Firing) -> Any:
         """The state after ``step``: participants move, then effects run in table order."""
@@ -221,4 +233,50 @@ class SynchronousProduct:
             if all(failing):
                 for guard in dict.fromkeys(failing[0]):
                     out.append((f"{p.machine.name} guard failed: {guard}", self.guard_requirements.get(guard)))
+        return out
+
+
+class _EventIndex:
+    """Candidate firings of a sequence of events, by the states of the machine instances they involve.
+
+    The key of a state is the tuple of the current states of every distinct
+    machine instance the events involve; for each key seen, the events whose
+    every participant has rows there are listed once (in event order, with the
+    row combinations and their guard functions), so a state costs one read per
+    instance and one dictionary lookup before its guards.
+    """
+
+    def __init__(self, events: tuple[BoundEvent, ...], guard: Callable[[str], Callable]):
+        self.events, self.guard = events, guard
+        readers: dict = {}
+        for event in events:
+            for p in event.participants:
+                readers.setdefault(p.instance if p.instance is not None else id(p), p.read)
+        self.slots = {key: i for i, key in enumerate(readers)}
+        self.readers = tuple(readers.values())
+        self.cache: dict[tuple, list] = {}
+
+    def key(self, w: Any) -> tuple:
+        return tuple([read(w) for read in self.readers])
+
+    def candidates(self, w: Any) -> list:
+        key = self.key(w)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = self._build(key)
+        return found
+
+    def _build(self, key: tuple) -> list:
+        out = []
+        for event in self.events:
+            choices = []
+            for p in event.participants:
+                rows = p.rows.get(key[self.slots[p.instance if p.instance is not None else id(p)]])
+                if not rows:
+                    break
+                choices.append(rows)
+            else:
+                for rows in product(*choices):
+                    guards = tuple(self.guard(g) for row in rows for g in row.conditions)
+                    out.append((event, rows, guards))
         return out

@@ -147,6 +147,14 @@ class StateGraph:
             indptr = np.concatenate([indptr, np.full(self.states + 1 - len(indptr), indptr[-1])])
         return indptr, _int32(self.dst), _int32(self.lab)
 
+    def reverse_csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(indptr, src, order)`` of the transposed graph: in-edges by target; ``order`` maps back to edges."""
+        _, dst, _ = self.csr()
+        order = np.argsort(dst, kind="stable").astype(np.int32)
+        indptr = np.zeros(self.states + 1, dtype=np.int64)
+        np.cumsum(np.bincount(dst, minlength=self.states), out=indptr[1:])
+        return indptr, self.sources()[order], order
+
     def sources(self) -> np.ndarray:
         """The source id of every edge (the CSR rows, expanded); computed once the graph is complete."""
         cached = self._sources

@@ -72,6 +72,7 @@ class Guards:
         self.plan_vms = tuple(i for i in range(len(config.vms)) if config.group_of(i) is not None)
         self.groups = tuple(tuple(i for i in range(len(config.vms)) if config.group_of(i) == g)
                             for g in range(len(config.plan)))
+        self._faults_of, self._faults = None, 0
 
     # -- orchestration: vault and VMM servers (REQ-01, REQ-02) --------------------------
     def vault_reachable(self, w: World, a: Args) -> bool:
@@ -190,7 +191,10 @@ class Guards:
 
     # -- environment -----------------------------------------------------------------------
     def fault_budget_left(self, w: World, a: Args) -> bool:
-        return active_faults(w) < self.config.bounds.max_concurrent_faults
+        # Every fault event of a state asks this: count the faults once per state.
+        if w is not self._faults_of:
+            self._faults_of, self._faults = w, active_faults(w)
+        return self._faults < self.config.bounds.max_concurrent_faults
 
     # -- recovery plan -----------------------------------------------------------------------
     def _locked(self, w: World, vm: int) -> bool:

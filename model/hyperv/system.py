@@ -35,7 +35,7 @@ from .environment import NETWORK, SITE, VAULT
 from .events import EVENTS, EventSpec
 from .guards import GUARD_REQUIREMENTS, Args, Guards
 from .protocol import PROTECTION, RECOVERY_PLAN, REPLICATION, TEST_FAILOVER, VM_ROLE
-from .state import SITE_NAMES, World, initial_world
+from .state import SITE_NAMES, World, initial_world, with_vms
 
 __all__ = ["MACHINES", "System", "BoundEvent", "Participant", "Firing", "EventRefused", "event_label",
            "validate_model"]
@@ -165,10 +165,9 @@ class System(SynchronousProduct):
             if local is None:
                 local = self._local_cache[key] = [(step.event.label, self.fire(w, step).vms[i])
                                                   for step in self.steps(w, self._vm_events[i])]
+            before, after = w.vms[:i], w.vms[i + 1:]
             for label, new_vm in local:
-                vms = list(w.vms)
-                vms[i] = new_vm
-                out.append((label, w._replace(vms=tuple(vms))))
+                out.append((label, with_vms(w, before + (new_vm,) + after)))
         return out
 
     def successors_uncached(self, w: World) -> list[tuple[str, World]]:
@@ -180,12 +179,12 @@ def _participant(machine: MachineSpec, rows, a: Args) -> Participant:
     """Where the instance of ``machine`` that event ``a`` drives keeps its state."""
     if machine.scope == "vm":
         return Participant(machine, rows, read=lambda w: getattr(w.vms[a.vm], machine.field),
-                           write=lambda w, dest: _set_vm(w, a.vm, machine.field, dest))
+                           write=lambda w, dest: _set_vm(w, a.vm, machine.field, dest), instance=(machine.name, a.vm))
     if machine.scope == "site":
         return Participant(machine, rows, read=lambda w: w.sites[a.site],
-                           write=lambda w, dest: _set_site(w, a.site, dest))
+                           write=lambda w, dest: _set_site(w, a.site, dest), instance=(machine.name, a.site))
     return Participant(machine, rows, read=attrgetter(machine.field),
-                       write=lambda w, dest: w._replace(**{machine.field: dest}))
+                       write=lambda w, dest: w._replace(**{machine.field: dest}), instance=machine.name)
 
 
 def _set_vm(w: World, index: int, field: str, dest) -> World:
