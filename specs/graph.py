@@ -124,7 +124,7 @@ PROPERTIES = (
     GraphClaim("failback_cycle_reachable", ("REQ-29", "REQ-28", "REQ-27"),
                "Unplanned failover, commit, reverse replication, planned failover back, commit, reverse "
                "replication: the seed's failback returns a VM to its original roles.",
-               failback_cycle_reachable),
+               failback_cycle_reachable, symmetric=False),
     GraphClaim("replication_independent_of_vault", ("REQ-01",),
                "With the vault unreachable the replication engine can do all it could with it reachable.",
                replication_independent_of_vault),

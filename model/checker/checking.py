@@ -27,12 +27,14 @@ Works on any model with the shape of stateright's ``Model``:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from .exploration import Exploration, Progress, Step
 from .explorer import explore
 from .properties import Always, AlwaysStep, GraphClaim, Sometimes, SometimesStep
+from .safety import SafetyExploration, explore_fingerprints
+from .symmetry import concretize
 
 __all__ = ["PropertyResult", "CheckResult", "check", "LabelAction"]
 
@@ -94,7 +96,8 @@ class LabelAction(NamedTuple):
 
 
 def check(model: Any, properties: Sequence, *, max_states: int | None = None,
-          progress: Callable[[Progress], None] | None = None) -> CheckResult:
+          progress: Callable[[Progress], None] | None = None, symmetry: bool = False,
+          safety_only: bool = False, max_memory: int | None = None) -> CheckResult:
     """Explore ``model`` exhaustively (breadth first) and decide every property.
 
     Parameters
@@ -106,6 +109,16 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
         Stop after this many states; whole-graph claims are then skipped.
     progress : callable, optional
         Called with a :class:`Progress` about once a second while exploring.
+    symmetry : bool
+        Explore one representative per symmetry class, with the model's
+        ``canonical(state)`` (:mod:`hvr_model.checker.symmetry`); paths in the
+        results are replayed into runs of the model; whole-graph claims that
+        are not marked ``symmetric`` are skipped.
+    safety_only : bool
+        Keep 64-bit fingerprints instead of the graph (:mod:`hvr_model.checker.safety`):
+        invariants, step claims and witnesses are decided, whole-graph claims skipped.
+    max_memory : int, optional
+        Bytes of resident memory at which exploration stops (the result is incomplete).
 
     Returns
     -------
@@ -123,9 +136,13 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
     """
     properties = _validated(properties)
     context = _Context(model)
+    if safety_only:
+        return _check_safety(model, properties, context, max_states=max_states, progress=progress,
+                             canonical=_canonical(model, symmetry), max_memory=max_memory)
     invariants = {p.name: context.bind(p.predicate) for p in properties if isinstance(p, Always)}
     exploration = explore(model.initial_states(), model.successors, invariants=invariants,
-                          max_states=max_states, progress=progress)
+                          max_states=max_states, progress=progress, canonical=_canonical(model, symmetry),
+                          max_memory=max_memory)
     results = [_decide_invariant(p, exploration) for p in properties if isinstance(p, Always)]
     results += [_decide_sometimes(p, exploration, context) for p in properties if isinstance(p, Sometimes)]
     results += _decide_steps([p for p in properties if isinstance(p, (AlwaysStep, SometimesStep))],
@@ -133,7 +150,58 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
     results += [_decide_graph(p, exploration, model) for p in properties if isinstance(p, GraphClaim)]
     order = {p.name: i for i, p in enumerate(properties)}
     results.sort(key=lambda r: order[r.name])
+    if exploration.canonical is not None:
+        results = [_concrete(r, model) for r in results]
     return CheckResult(model, exploration, results)
+
+
+def _check_safety(model, properties, context: _Context, **options) -> CheckResult:
+    """:func:`check` in safety-only mode: everything decided during one fingerprint search."""
+    config, applies = context.config, [p for p in properties if p.applies_to(context.config)]
+
+    def step(p):
+        return p.events, lambda u, label, v: context.holds(p.check, u, v, context.action(label), config)
+    run = explore_fingerprints(
+        model.initial_states(), model.successors,
+        invariants={p.name: context.bind(p.predicate) for p in properties if isinstance(p, Always)},
+        step_checks={p.name: step(p) for p in properties if isinstance(p, AlwaysStep)},
+        reach={p.name: context.bind(p.predicate) for p in applies if isinstance(p, Sometimes)},
+        reach_steps={p.name: step(p) for p in applies if isinstance(p, SometimesStep)},
+        event_of=lambda label: context.action(label).event, **options)
+    return CheckResult(model, run, [_safety_result(p, run, config) for p in properties])
+
+
+def _safety_result(p, run: SafetyExploration, config) -> PropertyResult:
+    if isinstance(p, GraphClaim):
+        return _result(p, True, skipped="not checked in safety-only mode: no graph is stored")
+    if isinstance(p, (Sometimes, SometimesStep)):
+        if not p.applies_to(config):
+            return _not_applicable(p)
+        witness = run.witnesses.get(p.name)
+        if witness is None:
+            return _result(p, False, skipped="" if run.complete else "exploration incomplete")
+        return _result(p, True, example=witness)
+    if isinstance(p, AlwaysStep) and not p.applies_to(config):
+        return _not_applicable(p)
+    bad = (run.violations if isinstance(p, Always) else run.step_violations).get(p.name)
+    return _result(p, bad is None, bad)
+
+
+def _canonical(model: Any, symmetry: bool):
+    if not symmetry:
+        return None
+    canonical = getattr(model, "canonical", None)
+    if canonical is None:
+        raise TypeError(f"symmetry reduction needs the model to offer canonical(state); "
+                        f"{type(model).__name__} does not")
+    return canonical
+
+
+def _concrete(r: PropertyResult, model: Any) -> PropertyResult:
+    """The result with its paths replayed from representatives into runs of the model."""
+    def run(path):
+        return None if not path else concretize(path, model.initial_states(), model.successors, model.canonical)
+    return replace(r, counterexample=run(r.counterexample), example=run(r.example))
 
 
 _KINDS = (Always, Sometimes, AlwaysStep, SometimesStep, GraphClaim)
@@ -206,6 +274,7 @@ def _decide_steps(props, exploration: Exploration, context: _Context) -> list[Pr
     store = exploration.store
     by_label = _claims_by_label(props, store.label_names, context)
     found: dict[str, list[Step]] = {}
+    concrete = _Targets(exploration, context.model)
     if by_label:
         nodes, dst, lab, offsets = store.nodes, store.dst, store.lab, store.offsets
         for u in range(store.expanded):
@@ -213,12 +282,33 @@ def _decide_steps(props, exploration: Exploration, context: _Context) -> list[Pr
                 claims = by_label.get(lab[k])
                 if claims is None:
                     continue
-                args = context.action(store.label_names[lab[k]])
+                label = store.label_names[lab[k]]
+                args, after = context.action(label), concrete(u, label, dst[k])
                 for p in claims:
-                    if p.name not in found and _step_matters(p, nodes[u], nodes[dst[k]], args, context):
-                        found[p.name] = exploration.path_to_id(u) + [Step(store.label_names[lab[k]], nodes[dst[k]])]
+                    if p.name not in found and _step_matters(p, nodes[u], after, args, context):
+                        found[p.name] = exploration.path_to_id(u) + [Step(label, after)]
     return [_step_result(p, found.get(p.name), exploration) if p.applies_to(context.config)
             else _not_applicable(p) for p in props]
+
+
+class _Targets:
+    """The state a transition leads to: stored, or under symmetry the model's own (not its representative).
+
+    A step claim reads the state after in the frame of the state before (e.g. "the VM
+    the event names"), which a representative may have permuted.
+    """
+
+    def __init__(self, exploration: Exploration, model: Any):
+        self.store, self.canonical, self.model = exploration.store, exploration.canonical, model
+        self.source, self.successors = -1, []
+
+    def __call__(self, u: int, label: str, v: int) -> Any:
+        target = self.store.nodes[v]
+        if self.canonical is None:
+            return target
+        if u != self.source:
+            self.source, self.successors = u, list(self.model.successors(self.store.nodes[u]))
+        return next(nxt for name, nxt in self.successors if name == label and self.canonical(nxt) == target)
 
 
 def _claims_by_label(props, label_names, context: _Context) -> dict[int, list]:
@@ -252,5 +342,8 @@ def _step_result(p, found, exploration) -> PropertyResult:
 def _decide_graph(p: GraphClaim, exploration: Exploration, model: Any) -> PropertyResult:
     if not exploration.complete:
         return _result(p, True, skipped="exploration incomplete: whole-graph claims need every state")
+    if exploration.canonical is not None and not p.symmetric:
+        return _result(p, True, skipped="not checked under symmetry reduction: the claim tells "
+                                        "interchangeable components apart")
     holds, path = p.decide(exploration, model)
     return _result(p, holds, None if holds else path, path if holds else None)

@@ -75,6 +75,9 @@ class Exploration:
         For each *violated* invariant, a violating state of minimal depth.
     deadlocks : list
         States without successors that are not terminal, in BFS order.
+    canonical : callable or None
+        The symmetry reduction the search used: states are representatives
+        (see :mod:`hvr_model.checker.symmetry`).
     """
 
     store: StateGraph = field(repr=False)
@@ -86,6 +89,8 @@ class Exploration:
     complete: bool
     violations: dict[str, Any]
     deadlocks: list
+    canonical: Any = None
+    stopped: str = ""          # why an incomplete search stopped
 
     def __repr__(self) -> str:
         return (f"Exploration(states={self.states}, edges={self.edges}, depth={self.depth}, "

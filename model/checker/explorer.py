@@ -28,18 +28,18 @@ collector is paused during the search (see :func:`explore`).
 """
 from __future__ import annotations
 
-import gc
 import itertools
 import sys
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from .errors import ModelError
 from .exploration import Exploration, Progress, Step
 from .store import StateGraph
+from .runtime import gc_paused, resident_bytes
+from .symmetry import SymmetryCheck
 
 __all__ = ["Exploration", "Progress", "Step", "Successors", "explore"]
 
@@ -63,6 +63,7 @@ def explore(
     progress: Callable[[Progress], None] | None = None,
     progress_interval: float = 0.5,
     canonical: Callable[[S], S] | None = None,
+    max_memory: int | None = None,
 ) -> Exploration:
     """Explore every state reachable from ``initial_states``, breadth-first.
 
@@ -90,6 +91,9 @@ def explore(
         Symmetry reduction: maps a state to the representative of its
         symmetry class; only representatives are stored and expanded (see
         :mod:`hvr_model.checker.symmetry`). Invariants must be symmetric.
+    max_memory : int, optional
+        Bytes of resident memory at which the search stops, like ``max_states``
+        (``complete=False``, the reason in :attr:`Exploration.stopped`).
 
     Returns
     -------
@@ -127,9 +131,11 @@ def explore(
     if max_states is not None and max_states < 1:
         raise ValueError(f"max_states must be at least 1, got {max_states}")
     start = time.perf_counter()
-    search = _Search(successors, invariants, is_terminal, max_states, canonical)
+    if canonical is not None and invariants:
+        canonical = SymmetryCheck(canonical, invariants)
+    search = _Search(successors, invariants, is_terminal, max_states, canonical, max_memory)
     ticker = _Ticker(progress, progress_interval, start)
-    with _gc_paused():
+    with gc_paused():
         search.admit_initial(initial_states)
         depth = 0
         while search.level_pending() and not search.full:
@@ -139,7 +145,9 @@ def explore(
     store = search.store
     result = Exploration(store, tuple(store.nodes[i] for i in search.initial), store.states, store.transitions,
                          len(store.level_starts) - 1, time.perf_counter() - start, not search.full,
-                         search.violations, [store.nodes[i] for i in search.deadlocks])
+                         search.violations, [store.nodes[i] for i in search.deadlocks],
+                         search.canonical, search.stopped or (f"max_states ({max_states:,}) reached" if search.full
+                                                              else ""))
     if progress is not None:
         progress(Progress(result.states, result.edges, result.depth, result.seconds))
     return result
@@ -150,7 +158,7 @@ class _Search:
 
     def __init__(self, successors: Successors, invariants: Mapping[str, Callable[[Any], bool]],
                  is_terminal: Callable[[Any], bool] | None, max_states: int | None,
-                 canonical: Callable[[Any], Any] | None) -> None:
+                 canonical: Callable[[Any], Any] | None, max_memory: int | None = None) -> None:
         self.successors, self.canonical = successors, canonical
         self.checks = list(invariants.items())
         self.is_terminal = is_terminal
@@ -159,7 +167,8 @@ class _Search:
         self.initial: list[int] = []
         self.violations: dict = {}
         self.deadlocks: list[int] = []
-        self.full = False             # max_states refused a state
+        self.full = False             # max_states refused a state, or the memory budget ran out
+        self.max_memory, self.stopped = max_memory, ""
         self.next_level = 0           # first id of the level to expand next
 
     def admit_initial(self, states: Iterable) -> None:
@@ -187,6 +196,10 @@ class _Search:
             self.expand(chunk, min(chunk + _CHUNK, last))
             self.check(known)
             ticker(self, depth + (self.store.states > last))
+            if self.max_memory is not None and resident_bytes() > self.max_memory:
+                self.full = True
+                self.stopped = (f"memory budget ({self.max_memory / 2**20:,.0f} MiB) reached at "
+                                f"{self.store.states:,} states")
             if self.full:
                 break
         self.next_level = last
@@ -286,24 +299,3 @@ class _Ticker:
             self.last = now
             store = search.store
             self.progress(Progress(store.states, store.transitions, depth, now - self.start))
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector; on exit, file what was allocated as old and resume.
-
-    ``gc.freeze(); gc.unfreeze()`` moves every tracked object to the oldest
-    generation in O(1), so the next young collections do not rescan the whole
-    graph. It is skipped if the caller froze objects of their own.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()

@@ -35,10 +35,12 @@ class Entry:
     states: int | None = None
     edges: int | None = None
     depth: int | None = None
+    symmetry: bool | None = None        # None: as the configuration says
 
     @property
     def name(self) -> str:
-        return f"{self.config}+{self.mutant}" if self.mutant else self.config
+        name = f"{self.config}+{self.mutant}" if self.mutant else self.config
+        return name if self.symmetry is None else name + (" (symmetry)" if self.symmetry else " (no symmetry)")
 
 
 def entries(text: str) -> list[Entry]:
@@ -76,6 +78,8 @@ def render(results: list[tuple[Entry, CheckResult]]) -> str:
         lines.append(f'config = "{entry.config}"')
         if entry.mutant:
             lines.append(f'mutant = "{entry.mutant}"')
+        if entry.symmetry is not None:
+            lines.append(f"symmetry = {str(entry.symmetry).lower()}")
         lines.append(f'expect = "{entry.expect}"')
         if entry.expect == "violated":
             lines.append("violates = [" + ", ".join(f'"{v}"' for v in result.violated) + "]")

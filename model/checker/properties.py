@@ -75,6 +75,8 @@ class SometimesStep(_StepClaim):
 class GraphClaim(_Named):
     decide: Callable[..., Any]     # (exploration, system) -> (holds, counterexample or witness path)
     kind: str = field(default="graph", init=False)
+    #: Decided soundly on a symmetry-reduced graph (it does not tell interchangeable components apart).
+    symmetric: bool = field(default=True, kw_only=True)
 
 
 Property = Always | Sometimes | AlwaysStep | SometimesStep | GraphClaim

@@ -95,11 +95,26 @@ class Config:
     plan: tuple[PlanGroup, ...] = ()
     exclude: tuple[str, ...] = ()   # protocol events left out of this configuration (scoping)
     data: DataConfig | None = None  # real bytes in the state (small configurations only)
+    symmetry: bool = False          # check with VMs of identical settings interchangeable
 
     def group_of(self, vm: int) -> int | None:
         """Index of the plan group that holds VM number ``vm``, or None."""
         name = self.vms[vm].name
         return next((i for i, g in enumerate(self.plan) if name in g.vms), None)
+
+    def interchangeable_vms(self) -> tuple[tuple[int, ...], ...]:
+        """Classes (2 or more) of VM indices with identical settings, plan group included.
+
+        Such VMs are interchangeable: the model treats them alike, so a check may keep
+        one state per renaming of them (symmetry reduction). Data configurations have
+        none: each VM's block store carries its name.
+        """
+        if self.data is not None:
+            return ()
+        classes: dict = {}
+        for i, vm in enumerate(self.vms):
+            classes.setdefault((vm.disks, vm.exclude, self.group_of(i)), []).append(i)
+        return tuple(tuple(c) for c in classes.values() if len(c) > 1)
 
     @property
     def older_recovery_points(self) -> bool:
@@ -244,7 +259,7 @@ def _parse_plan(raw: Any, vms: tuple[VmConfig, ...]) -> tuple[PlanGroup, ...]:
     return tuple(parsed)
 
 
-_TOP_KEYS = {"name", "description", "initially_protected", "vms", "policy", "bounds", "faults",
+_TOP_KEYS = {"name", "description", "initially_protected", "symmetry", "vms", "policy", "bounds", "faults",
              "recovery_plan", "exclude", "data"}
 
 
@@ -280,6 +295,7 @@ def parse_config(raw: dict[str, Any]) -> Config:
         description=_check_type("description", raw.get("description", ""), str),
         vms=vms,
         initially_protected=_check_type("initially_protected", raw.get("initially_protected", False), bool),
+        symmetry=_check_type("symmetry", raw.get("symmetry", False), bool),
         policy=_parse_policy(raw.get("policy", {})),
         bounds=_parse_bounds(raw.get("bounds", {})),
         faults=_parse_faults(raw.get("faults", [])),
@@ -287,6 +303,9 @@ def parse_config(raw: dict[str, Any]) -> Config:
         exclude=_parse_exclude("exclude", raw.get("exclude", [])),
         data=_parse_data(raw["data"]) if "data" in raw else None)
     _check_plan_scope(config)
+    if config.symmetry and not config.interchangeable_vms():
+        raise ConfigError("symmetry: no two VMs are interchangeable (same disks, exclude and plan group, "
+                          "no [data]); set symmetry = false")
     if config.data is not None and config.initially_protected:
         raise ConfigError("data: the block store starts unprotected; set initially_protected = false")
     return config

@@ -110,6 +110,7 @@ class System(SynchronousProduct):
                                 for i in range(len(config.vms)))
         self._shared_events = tuple(e for e in self.events if e.args.vm is None)
         self._local_cache: dict = {}
+        self._classes = config.interchangeable_vms()
 
     # -- binding ----------------------------------------------------------------------------
     def _enabled_spec(self, name: str, spec: EventSpec) -> bool:
@@ -169,6 +170,22 @@ class System(SynchronousProduct):
             for label, new_vm in local:
                 out.append((label, with_vms(w, before + (new_vm,) + after)))
         return out
+
+    def canonical(self, w: World) -> World:
+        """The representative of ``w`` under renaming of interchangeable VMs: their records sorted.
+
+        Raises ``ValueError`` (at construction of the check) when the configuration has no
+        interchangeable VMs; see :meth:`Config.interchangeable_vms`.
+        """
+        vms = w.vms
+        for members in self._classes:
+            records = sorted(vms[i] for i in members)
+            if any(vms[i] is not r for i, r in zip(members, records)):
+                vms = list(vms)
+                for i, r in zip(members, records):
+                    vms[i] = r
+                vms = tuple(vms)
+        return w if vms is w.vms else with_vms(w, vms)
 
     def successors_uncached(self, w: World) -> list[tuple[str, World]]:
         """Reference successor function without the per-VM cache (used to test the cache)."""

@@ -11,17 +11,16 @@ import os
 import sys
 from typing import Sequence
 
-from ..checker.checking import check
 from ..checker.exploration import Progress
 from ..checker.explorer import explore
 from ..hyperv.config import ConfigError, config_names, load_config
 from ..hyperv.describe import changes, describe
 from ..hyperv.mutants import MUTANTS, system_for
-from ..specs.catalogue import ALL_PROPERTIES
+from .verification import check_config
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,8 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config", default="default",
                        help="a shipped configuration name or a TOML file (default: default)")
     check.add_argument("--mutant", help="check a deliberately broken variant of the model (see 'mutants')")
+    check.add_argument("--symmetry", action="store_true",
+                       help="keep one state per renaming of interchangeable VMs (identical settings)")
     check.add_argument("--json", action="store_true", help="print the result as JSON (schema in README)")
-    check.add_argument("--max-states", type=_positive_int, help="stop exploring after this many states")
+    check.add_argument("--max-states", type=_positive_int, help="stop exploring after this many states (exit 3)")
+    check.add_argument("--safety-only", action="store_true",
+                       help="keep 64-bit state fingerprints instead of the graph: invariants, step claims and "
+                            "witnesses only, for state spaces beyond memory")
+    check.add_argument("--max-memory", type=_positive_int, metavar="MIB", default=_default_memory_mib(),
+                       help="stop exploring (exit 3) when the process holds this many MiB "
+                            "(default: 80%% of physical memory)")
     check.add_argument("--quiet", action="store_true", help="no progress display")
     check.add_argument("--report", metavar="DIR", help="write a self-contained HTML report to DIR/index.html")
     check.add_argument("--export-graph", metavar="FILE", type=_graph_file,
@@ -73,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     diagrams = sub.add_parser("diagrams", help="regenerate the state diagrams (DOT and SVG) in a folder")
     diagrams.add_argument("--out", default="diagrams", help="the folder to write (default: diagrams)")
     return parser
+
+
+def _default_memory_mib() -> int:
+    """80% of physical memory, in MiB: a run stops cleanly there instead of failing for memory."""
+    try:
+        return max(1, int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.8) // 2**20)
+    except (ValueError, OSError):
+        return 16 * 1024
 
 
 def _graph_file(text: str) -> str:
@@ -177,9 +192,13 @@ def _load(args):
 
 
 def _check(args) -> int:
-    _, system = _load(args)
+    config = load_config(args.config)
     progress = None if args.quiet or args.json else _ProgressLine(sys.stderr)
-    result = check(system, ALL_PROPERTIES, max_states=args.max_states, progress=progress)
+    if args.safety_only and (args.report or args.export_graph):
+        raise ConfigError("--safety-only: no graph is kept, so --report and --export-graph are not available")
+    result = check_config(config, args.mutant, max_states=args.max_states, progress=progress,
+                          symmetry=True if args.symmetry else None, safety_only=args.safety_only,
+                          max_memory=args.max_memory * 2**20)
     if progress:
         progress.done()
     if args.json:
@@ -188,7 +207,9 @@ def _check(args) -> int:
     else:
         _print_report(result)
     _write_outputs(args, result)
-    return EXIT_OK if result.holds else EXIT_VIOLATED
+    if not result.holds:
+        return EXIT_VIOLATED
+    return EXIT_OK if result.exploration.complete else EXIT_INCOMPLETE
 
 
 def _write_outputs(args, result) -> None:
@@ -273,7 +294,7 @@ def _print_report(result) -> None:
     mutant = f" (mutant {result.mutant})" if result.mutant else ""
     print(f"configuration {cfg.name}{mutant}: {e.states:,} states, {e.edges:,} transitions, depth {e.depth}, "
           f"{e.seconds:.1f} s ({e.states_per_second:,.0f} states/s)"
-          + ("" if e.complete else "  [INCOMPLETE: --max-states reached]"))
+          + ("" if e.complete else f"  [INCOMPLETE: {e.stopped}]"))
     width = max(len(r.name) for r in result.results)
     print(f"\n{'property':{width}}  {'kind':14}  {'result':9}  requirements")
     for r in result.results:
@@ -282,7 +303,14 @@ def _print_report(result) -> None:
     for r in result.results:
         if not r.holds and not r.skipped:
             _print_counterexample(r, cfg)
-    print(f"\n{'all properties hold' if result.holds else 'violated: ' + ', '.join(result.violated)}")
+    if not result.holds:
+        print("\nviolated: " + ", ".join(result.violated))
+    elif e.complete:
+        print("\nall properties hold")
+    else:
+        print(f"\nINCOMPLETE ({e.stopped}): no violation in the {e.states:,} states explored; nothing is "
+              f"proved. To go further: --symmetry (interchangeable VMs), --safety-only (fingerprints, "
+              f"no graph), a larger --max-memory, or narrower bounds and faults in the configuration.")
 
 
 def _print_counterexample(r, config) -> None:

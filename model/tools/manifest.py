@@ -26,7 +26,7 @@ def manifest_entries() -> list[Entry]:
 
 def run_entry(entry: Entry) -> CheckResult:
     """Check the entry's configuration (with its mutant)."""
-    return check_config(entry.config, entry.mutant)
+    return check_config(entry.config, entry.mutant, symmetry=entry.symmetry)
 
 
 def entry_differences(entry: Entry, result: CheckResult) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..checker.checking import CheckResult, check
 from ..checker.exploration import Progress
-from ..hyperv.config import Config, load_config
+from ..hyperv.config import Config, ConfigError, load_config
 from ..hyperv.mutants import system_for
 from ..specs.catalogue import ALL_PROPERTIES
 
@@ -33,8 +33,9 @@ def as_config(config: Config | str | Path) -> Config:
 
 
 def check_config(config: Config | str | Path, mutant: str | None = None, properties: Sequence = ALL_PROPERTIES,
-                 *, max_states: int | None = None,
-                 progress: Callable[[Progress], None] | None = None) -> CheckResult:
+                 *, max_states: int | None = None, progress: Callable[[Progress], None] | None = None,
+                 symmetry: bool | None = None, safety_only: bool = False,
+                 max_memory: int | None = None) -> CheckResult:
     """Explore ``config`` (or its variant ``mutant``) exhaustively and decide every property.
 
     Parameters
@@ -47,10 +48,22 @@ def check_config(config: Config | str | Path, mutant: str | None = None, propert
         Default: every claim of :data:`hvr_model.specs.catalogue.ALL_PROPERTIES`.
     max_states, progress
         As for :func:`hvr_model.checker.checking.check`.
+    symmetry : bool, optional
+        Treat VMs of identical settings as interchangeable (default: the configuration's
+        ``symmetry`` key).
+    safety_only, max_memory
+        Fingerprints instead of the graph; a memory budget in bytes (see
+        :func:`hvr_model.checker.checking.check`).
 
     Raises
     ------
     ConfigError
-        A bad configuration or an unknown mutant.
+        A bad configuration, an unknown mutant, or symmetry without interchangeable VMs.
     """
-    return check(system_for(as_config(config), mutant), properties, max_states=max_states, progress=progress)
+    config = as_config(config)
+    symmetry = config.symmetry if symmetry is None else symmetry
+    if symmetry and not config.interchangeable_vms():
+        raise ConfigError(f"--symmetry: configuration {config.name!r} has no interchangeable VMs "
+                          f"(same disks, exclude and plan group, no [data])")
+    return check(system_for(config, mutant), properties, max_states=max_states, progress=progress,
+                 symmetry=symmetry, safety_only=safety_only, max_memory=max_memory)

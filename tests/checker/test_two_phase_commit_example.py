@@ -31,3 +31,29 @@ def test_the_example_as_a_script_loads_no_hyperv_module():
     assert out.strip() == "[]"
     run = subprocess.run([sys.executable, str(EXAMPLES / "two_phase_commit.py"), "3"], capture_output=True, text=True)
     assert run.returncode == 0 and "288 states" in run.stdout
+
+
+@pytest.mark.parametrize("rms, states", [(5, 314), (7, 920)])
+def test_symmetry_reduction_gives_the_published_canonical_counts(rms, states):
+    result = check(tpc.TwoPhaseCommit(rms), tpc.PROPERTIES, symmetry=True)
+    assert result.holds and result.exploration.states == states
+
+
+def test_verdicts_are_the_same_with_and_without_symmetry_and_paths_are_real_runs():
+    model = tpc.TwoPhaseCommit(4, commit_needs_all_prepared=False)
+    plain, reduced = check(model, tpc.PROPERTIES), check(model, tpc.PROPERTIES, symmetry=True)
+    assert plain.violated == reduced.violated == ["tc_consistent"]
+    path = reduced.result("tc_consistent").counterexample
+    assert len(path) == len(plain.result("tc_consistent").counterexample)
+    assert path[0].state in model.initial_states()
+    for before, step in zip(path, path[1:]):
+        assert (step.action, step.state) in list(model.successors(before.state))
+    assert not tpc.tc_consistent(path[-1].state)
+
+
+def test_an_invariant_that_tells_the_rms_apart_is_refused_under_symmetry():
+    from hvr_model.checker import Always, ModelError
+    first_never_commits = Always("rm0_never_commits", (), "", lambda s, n: s.rm_state[0] != "committed")
+    assert not check(tpc.TwoPhaseCommit(3), [first_never_commits]).holds
+    with pytest.raises(ModelError, match="not symmetric"):
+        check(tpc.TwoPhaseCommit(3), [first_never_commits], symmetry=True)

@@ -43,7 +43,8 @@ def test_json_output_follows_the_documented_schema(capsys):
 
 
 def test_max_states_stops_early_and_reports_incomplete(capsys):
-    assert main(["check", "--config", "single_vm_faults", "--max-states", "500", "--json"]) == 0
+    # exit 3: a bounded run proves nothing, so it must not look like success to CI.
+    assert main(["check", "--config", "single_vm_faults", "--max-states", "500", "--json"]) == 3
     doc = json.loads(capsys.readouterr().out)
     assert doc["complete"] is False and doc["states"] == 500
     graph_claims = [p for p in doc["properties"] if p["kind"] == "graph"]
@@ -95,3 +96,37 @@ def test_configs_and_mutants_are_listed(capsys):
     assert "default" in capsys.readouterr().out
     assert main(["mutants"]) == 0
     assert "planned_failover_without_final_log" in capsys.readouterr().out
+
+
+def test_a_memory_budget_stops_the_run_cleanly_with_exit_3_and_advice(capsys):
+    assert main(["check", "--config", "single_vm_faults", "--max-memory", "1", "--quiet"]) == 3
+    out = capsys.readouterr().out
+    assert "INCOMPLETE (memory budget (1 MiB) reached" in out and "--safety-only" in out
+
+
+def test_safety_only_gives_the_graph_verdicts_on_every_safety_claim(capsys):
+    assert main(["check", "--config", "single_vm", "--mutant", "disks_copied_in_parallel", "--json"]) == 1
+    graph = json.loads(capsys.readouterr().out)
+    assert main(["check", "--config", "single_vm", "--mutant", "disks_copied_in_parallel", "--json",
+                 "--safety-only"]) == 1
+    safety = json.loads(capsys.readouterr().out)
+    assert (safety["states"], safety["edges"], safety["depth"]) == (graph["states"], graph["edges"], graph["depth"])
+    for g, s in zip(graph["properties"], safety["properties"]):
+        if g["kind"] == "graph":
+            assert s["skipped"].startswith("not checked in safety-only mode")
+        else:
+            assert (g["holds"], g["skipped"]) == (s["holds"], s["skipped"]), g["name"]
+            assert (g["counterexample"] is None) == (s["counterexample"] is None)
+            if g["counterexample"]:
+                assert len(g["counterexample"]) == len(s["counterexample"])
+
+
+def test_safety_only_has_no_graph_outputs(tmp_path, capsys):
+    assert main(["check", "--config", "single_vm", "--safety-only", "--report", str(tmp_path / "r")]) == 2
+    assert "--safety-only" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_symmetry_needs_interchangeable_vms(capsys):
+    assert main(["check", "--config", "single_vm", "--symmetry", "--quiet"]) == 2
+    assert "no interchangeable VMs" in capsys.readouterr().err
+    assert main(["check", "--config", "identical_vms", "--symmetry", "--quiet"]) == 0
