@@ -106,6 +106,10 @@ class ReplicatedVm(FailoverOperations):
         self._frozen_hash = hash(self._frozen_key)
         return self
 
+    def key_of_frozen(self) -> tuple:
+        """The key of a frozen data path (computed once, by :meth:`frozen`)."""
+        return self._frozen_key
+
     def key(self) -> tuple:
         """Everything that tells two data paths apart, as a hashable value.
 

@@ -182,7 +182,11 @@ class SynchronousProduct:
         index = self._indexes.get(id(events))
         if index is None or index.events is not events:
             events = events if isinstance(events, tuple) else tuple(events)
-            index = self._indexes[id(events)] = _EventIndex(events, self.guard)
+            # The index resolves guards on the guard object itself: a bound method of the
+            # product would make a reference cycle and keep every cached state alive until a
+            # full collection.
+            guards = self.guards
+            index = self._indexes[id(events)] = _EventIndex(events, lambda name: getattr(guards, name))
         return index
 
     def fire(self, w: Any, step: Firing) -> Any:

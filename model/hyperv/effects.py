@@ -6,6 +6,8 @@ progress) after the participating machines have moved to their new states.
 """
 from __future__ import annotations
 
+import weakref
+
 from ..blockstore import DataPathError
 from .config import Config
 from .guards import Args
@@ -53,7 +55,16 @@ def _run_on(data, operation, event: str):
         # property reports it with a counterexample instead of the checker crashing.
         twin = data.copy()
         twin.refusal = f"{event}: {refusal}"
-    return twin.frozen()
+    return _interned(twin.frozen())
+
+
+#: One object per data-path value alive (states share it: a large share of a data state's memory).
+_DATA_VALUES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _interned(data):
+    # The class is part of the value: a mutant's broken block store must not borrow a real one.
+    return _DATA_VALUES.setdefault((type(data), data.key_of_frozen()), data)
 
 
 def _with_power(vm: VmState, site: int, power: VmPower) -> tuple[VmPower, VmPower]:

@@ -110,6 +110,7 @@ class System(SynchronousProduct):
                                 for i in range(len(config.vms)))
         self._shared_events = tuple(e for e in self.events if e.args.vm is None)
         self._local_cache: dict = {}
+        self._vm_records: dict = {}
         self._classes = config.interchangeable_vms()
 
     # -- binding ----------------------------------------------------------------------------
@@ -164,8 +165,11 @@ class System(SynchronousProduct):
             key = (i, vm, shared)
             local = self._local_cache.get(key)
             if local is None:
-                local = self._local_cache[key] = [(step.event.label, self.fire(w, step).vms[i])
-                                                  for step in self.steps(w, self._vm_events[i])]
+                # Equal VM records are kept as one object: many states share them.
+                records = self._vm_records
+                local = self._local_cache[key] = [(step.event.label, records.setdefault(new, new))
+                                                  for step in self.steps(w, self._vm_events[i])
+                                                  for new in (self.fire(w, step).vms[i],)]
             before, after = w.vms[:i], w.vms[i + 1:]
             for label, new_vm in local:
                 out.append((label, with_vms(w, before + (new_vm,) + after)))

@@ -6,6 +6,7 @@ counterexample is printed), 2 bad input (configuration, arguments).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -201,6 +202,8 @@ def _check(args) -> int:
                           max_memory=args.max_memory * 2**20)
     if progress:
         progress.done()
+    # A one-shot process: no later collection (nor the one at exit) need scan the states again.
+    gc.freeze()
     if args.json:
         json.dump(_as_json(result), sys.stdout, indent=2)
         print()

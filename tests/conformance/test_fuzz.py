@@ -129,6 +129,7 @@ def test_cli_fuzz(tmp_path, capsys):
     assert exit_.value.code == 2
 
 
+@pytest.mark.slow
 def test_deep_profile_finds_planned_failover_without_final_log():
     config, variant = _mutant("planned_failover_without_final_log")
     report = fuzz.fuzz(config, "deep", examples=300, seed=1, **variant)
