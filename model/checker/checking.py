@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 from .exploration import Exploration, Progress, Step
 from .explorer import explore
 from .properties import Always, AlwaysStep, GraphClaim, Sometimes, SometimesStep
+from .parallel import explore_parallel
 from .safety import SafetyExploration, explore_fingerprints
 from .symmetry import concretize
 
@@ -97,7 +98,9 @@ class LabelAction(NamedTuple):
 
 def check(model: Any, properties: Sequence, *, max_states: int | None = None,
           progress: Callable[[Progress], None] | None = None, symmetry: bool = False,
-          safety_only: bool = False, max_memory: int | None = None) -> CheckResult:
+          safety_only: bool = False, max_memory: int | None = None, workers: int | None = None,
+          backend: str = "processes", ray_address: str | None = None,
+          make_model: Callable[[], Any] | None = None) -> CheckResult:
     """Explore ``model`` exhaustively (breadth first) and decide every property.
 
     Parameters
@@ -119,6 +122,10 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
         invariants, step claims and witnesses are decided, whole-graph claims skipped.
     max_memory : int, optional
         Bytes of resident memory at which exploration stops (the result is incomplete).
+    workers, backend, ray_address, make_model
+        Explore with ``workers`` partitions over ``backend`` ("processes" or "ray",
+        :mod:`hvr_model.checker.parallel`), safety-only; ``make_model()`` builds the model
+        in each worker (default: this one, which a Ray worker must be able to unpickle).
 
     Returns
     -------
@@ -136,6 +143,13 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
     """
     properties = _validated(properties)
     context = _Context(model)
+    if workers:
+        run = explore_parallel(make_model or (lambda: model), safety_checks(properties, symmetry), workers=workers,
+                               backend=backend, ray_address=ray_address, max_states=max_states,
+                               max_memory=max_memory, progress=progress)
+        if symmetry:
+            run.canonical = model.canonical
+        return CheckResult(model, run, [_safety_result(p, run, context.config) for p in properties])
     if safety_only:
         return _check_safety(model, properties, context, max_states=max_states, progress=progress,
                              canonical=_canonical(model, symmetry), max_memory=max_memory)
@@ -155,20 +169,31 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
     return CheckResult(model, exploration, results)
 
 
-def _check_safety(model, properties, context: _Context, **options) -> CheckResult:
+def _check_safety(model, properties, context: _Context, *, canonical, **options) -> CheckResult:
     """:func:`check` in safety-only mode: everything decided during one fingerprint search."""
-    config, applies = context.config, [p for p in properties if p.applies_to(context.config)]
+    checks = safety_checks(properties, canonical is not None)(model)
+    run = explore_fingerprints(model.initial_states(), model.successors, **checks, **options)
+    return CheckResult(model, run, [_safety_result(p, run, context.config) for p in properties])
 
-    def step(p):
-        return p.events, lambda u, label, v: context.holds(p.check, u, v, context.action(label), config)
-    run = explore_fingerprints(
-        model.initial_states(), model.successors,
-        invariants={p.name: context.bind(p.predicate) for p in properties if isinstance(p, Always)},
-        step_checks={p.name: step(p) for p in properties if isinstance(p, AlwaysStep)},
-        reach={p.name: context.bind(p.predicate) for p in applies if isinstance(p, Sometimes)},
-        reach_steps={p.name: step(p) for p in applies if isinstance(p, SometimesStep)},
-        event_of=lambda label: context.action(label).event, **options)
-    return CheckResult(model, run, [_safety_result(p, run, config) for p in properties])
+
+def safety_checks(properties: Sequence, symmetry: bool = False) -> Callable[[Any], dict]:
+    """``model -> checks``: what a fingerprint search (one process or a worker) decides as it goes.
+
+    Built from the model where the search runs, so that only the properties travel to a worker.
+    """
+    def make(model) -> dict:
+        context = _Context(model)
+        config, applies = context.config, [p for p in properties if p.applies_to(context.config)]
+
+        def step(p):
+            return p.events, lambda u, label, v: context.holds(p.check, u, v, context.action(label), config)
+        return {"invariants": {p.name: context.bind(p.predicate) for p in properties if isinstance(p, Always)},
+                "step_checks": {p.name: step(p) for p in properties if isinstance(p, AlwaysStep)},
+                "reach": {p.name: context.bind(p.predicate) for p in applies if isinstance(p, Sometimes)},
+                "reach_steps": {p.name: step(p) for p in applies if isinstance(p, SometimesStep)},
+                "event_of": lambda label: context.action(label).event,
+                "canonical": _canonical(model, symmetry)}
+    return make
 
 
 def _safety_result(p, run: SafetyExploration, config) -> PropertyResult:

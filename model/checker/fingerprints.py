@@ -8,7 +8,10 @@ fingerprints. As in TLC, two states with the same fingerprint are taken for
 one (the chance of any such collision is about ``n**2 / 2**65`` for ``n``
 states; :meth:`FingerprintTable.collision_odds` reports it).
 
->>> import numpy as np
+>>> import pickle
+
+import numpy as np
+import xxhash
 >>> table = FingerprintTable(capacity=16)
 >>> table.insert(np.array([5, 9, 5, 13], dtype=np.uint64), np.array([0, 5, 5, 5], dtype=np.uint64)).tolist()
 [True, True, False, True]
@@ -19,9 +22,12 @@ states; :meth:`FingerprintTable.collision_odds` reports it).
 """
 from __future__ import annotations
 
-import numpy as np
+import pickle
 
-__all__ = ["FingerprintTable", "fingerprint"]
+import numpy as np
+import xxhash
+
+__all__ = ["FingerprintTable", "fingerprint", "stable_fingerprint"]
 
 _EMPTY = np.uint64(0)
 _LOAD = 0.75
@@ -43,6 +49,16 @@ def fingerprint(state) -> int:
     with a state whose hash is that constant).
     """
     return (hash(state) & 0xFFFF_FFFF_FFFF_FFFF) or 0x9E37_79B9_7F4A_7C15
+
+
+def stable_fingerprint(state) -> int:
+    """A fingerprint that separate interpreters agree on: a 64-bit xxh3 of the state's pickle.
+
+    :func:`fingerprint` uses ``hash()``, which on Python 3.11 depends on object addresses for
+    ``None`` and identity-hashed objects, so two processes that did not fork from one another
+    may hash one state differently; this costs a pickle per state but does not.
+    """
+    return xxhash.xxh3_64_intdigest(pickle.dumps(state, protocol=5)) or 0x9E37_79B9_7F4A_7C15
 
 
 class FingerprintTable:

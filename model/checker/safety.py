@@ -29,7 +29,7 @@ from .exploration import Progress, Step
 from .fingerprints import FingerprintTable, fingerprint
 from .runtime import gc_paused, resident_bytes
 
-__all__ = ["SafetyExploration", "explore_fingerprints", "StepCheck"]
+__all__ = ["SafetyExploration", "explore_fingerprints", "StepCheck", "Claims", "expand_state"]
 
 _CHUNK = 1024
 
@@ -102,13 +102,11 @@ class _FingerprintSearch:
 
     def __init__(self, successors, invariants, step_checks, reach, reach_steps, event_of, is_terminal,
                  max_states, max_memory, canonical):
-        self.successors, self.canonical, self.event_of = successors, canonical, event_of
-        self.invariants, self.reach = dict(invariants), dict(reach)
-        self.step_checks, self.reach_steps = dict(step_checks), dict(reach_steps)
+        self.successors, self.canonical = successors, canonical
+        self.claims = Claims(invariants, step_checks, reach, reach_steps, event_of)
         self.is_terminal, self.max_states, self.max_memory = is_terminal, max_states, max_memory
         self.table = FingerprintTable()
         self.edges, self.stopped = 0, ""
-        self.found: dict[str, tuple] = {}          # name -> (kind, fingerprint of the end, step or None)
         self.deadlock: tuple | None = None
 
     def run(self, initial_states, progress, progress_interval: float, start: float) -> int:
@@ -154,42 +152,14 @@ class _FingerprintSearch:
         return fresh
 
     def _expand_one(self, state, keys, parents, targets) -> None:
-        canonical, own = self.canonical, fingerprint(state)
-        seen = set()
-        for label, nxt in self.successors(state):
-            rep = canonical(nxt) if canonical else nxt
-            key = fingerprint(rep)
-            if (label, key) in seen:
-                continue
-            seen.add((label, key))
-            self._check_step(state, own, label, nxt)
-            keys.append(key)
-            parents.append(own)
-            targets.append(rep)
-        self.edges += len(seen)
-        if not seen and self.deadlock is None and (self.is_terminal is None or not self.is_terminal(state)):
+        own = fingerprint(state)
+        edges = expand_state(state, own, self.successors, self.canonical, self.claims, keys, parents, targets)
+        self.edges += edges
+        if not edges and self.deadlock is None and (self.is_terminal is None or not self.is_terminal(state)):
             self.deadlock = (own, state)
 
-    def _check_step(self, state, own, label, nxt) -> None:
-        if not (self.step_checks or self.reach_steps):
-            return
-        event = self.event_of(label)
-        for name, (events, check) in list(self.step_checks.items()):
-            if event in events and not check(state, label, nxt):
-                self.found[name] = ("step", own, Step(label, nxt))
-                del self.step_checks[name]
-        for name, (events, check) in list(self.reach_steps.items()):
-            if event in events and check(state, label, nxt):
-                self.found[name] = ("reach-step", own, Step(label, nxt))
-                del self.reach_steps[name]
-
     def _check_states(self, fresh: list, keys: list) -> None:
-        for table, kind, wanted in ((self.invariants, "invariant", False), (self.reach, "reach", True)):
-            for name, predicate in list(table.items()):
-                hit = next((i for i, s in enumerate(fresh) if bool(predicate(s)) is wanted), None)
-                if hit is not None:
-                    self.found[name] = (kind, keys[hit], None)
-                    del table[name]
+        self.claims.check_states(fresh, keys)
 
     def _check_memory(self) -> None:
         if self.max_memory is not None and resident_bytes() > self.max_memory:
@@ -199,8 +169,9 @@ class _FingerprintSearch:
     # -- the result, with paths rebuilt from parent fingerprints ---------------------------------
     def result(self, depth: int, seconds: float, initial_states: Iterable) -> SafetyExploration:
         replay = _Replay(self.table, list(initial_states), self.successors, self.canonical)
-        paths = {name: replay.extend(replay.path(key), step) for name, (kind, key, step) in self.found.items()}
-        kinds = {name: kind for name, (kind, _, _) in self.found.items()}
+        found = self.claims.found
+        paths = {name: replay.extend(replay.path(key), step) for name, (kind, key, step) in found.items()}
+        kinds = {name: kind for name, (kind, _, _) in found.items()}
         deadlocks = [replay.path(self.deadlock[0])] if self.deadlock else []
         return SafetyExploration(
             len(self.table), self.edges, depth, seconds, not self.stopped, self.stopped,
@@ -210,14 +181,78 @@ class _FingerprintSearch:
             deadlocks, self.table.nbytes, self.table.collision_odds(), self.canonical)
 
 
+class Claims:
+    """The claims a fingerprint search decides as it goes, and what it found (first, so shortest).
+
+    ``found`` maps a claim to ``(kind, fingerprint, step)``: the fingerprint of the state where
+    it was decided and, for a step claim, the step taken from there.
+    """
+
+    def __init__(self, invariants, step_checks, reach, reach_steps, event_of):
+        self.states = ((dict(invariants), "invariant", False), (dict(reach), "reach", True))
+        self.steps = ((dict(step_checks), "step", False), (dict(reach_steps), "reach-step", True))
+        self.event_of = event_of
+        self.by_label: dict[str, tuple] = {}
+        self.found: dict[str, tuple] = {}
+
+    def for_label(self, label: str) -> tuple:
+        """The step claims about the event of ``label`` (computed once per label)."""
+        claims = self.by_label.get(label)
+        if claims is None:
+            event = self.event_of(label)
+            claims = self.by_label[label] = tuple((table, kind, wanted, name, check)
+                                                  for table, kind, wanted in self.steps
+                                                  for name, (events, check) in table.items() if event in events)
+        return claims
+
+    def check_step(self, claims: tuple, state, own: int, label: str, nxt) -> None:
+        for table, kind, wanted, name, check in claims:
+            if name in table and bool(check(state, label, nxt)) is wanted:
+                self.found[name] = (kind, own, Step(label, nxt))
+                del table[name]
+
+    def check_states(self, fresh: list, keys: list) -> None:
+        for table, kind, wanted in self.states:
+            for name, predicate in list(table.items()):
+                hit = next((i for i, s in enumerate(fresh) if bool(predicate(s)) is wanted), None)
+                if hit is not None:
+                    self.found[name] = (kind, keys[hit], None)
+                    del table[name]
+
+
+def expand_state(state, own: int, successors, canonical, claims: Claims, keys: list, parents: list,
+                 targets: list, fingerprint: Callable[[Any], int] = fingerprint) -> int:
+    """Offer every distinct successor of ``state`` (fingerprint ``own``); returns how many there were.
+
+    Appends each successor's fingerprint, the parent's and the representative to ``keys``,
+    ``parents`` and ``targets``, and checks the step claims on the way.
+    """
+    seen = set()
+    for_label = claims.for_label
+    for label, nxt in successors(state):
+        rep = canonical(nxt) if canonical else nxt
+        key = fingerprint(rep)
+        if (label, key) in seen:
+            continue
+        seen.add((label, key))
+        step_claims = for_label(label)
+        if step_claims:
+            claims.check_step(step_claims, state, own, label, nxt)
+        keys.append(key)
+        parents.append(own)
+        targets.append(rep)
+    return len(seen)
+
+
 class _Replay:
     """Shortest paths rebuilt from parent fingerprints by replaying the model's successors."""
 
-    def __init__(self, table: FingerprintTable, initial: list, successors, canonical):
+    def __init__(self, table: FingerprintTable, initial: list, successors, canonical, fingerprint=fingerprint):
         self.table, self.initial, self.successors, self.canonical = table, initial, successors, canonical
+        self.fingerprint = fingerprint
 
     def _key(self, state) -> int:
-        return fingerprint(self.canonical(state) if self.canonical else state)
+        return self.fingerprint(self.canonical(state) if self.canonical else state)
 
     def extend(self, path: list[Step], step: Step | None) -> list[Step]:
         """``path`` and then ``step`` (taken from a representative): under symmetry, the matching step

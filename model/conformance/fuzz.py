@@ -32,6 +32,7 @@ Your own implementation plugs in through :class:`Implementation`::
 """
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -299,10 +300,20 @@ class FuzzReport:
 
 def fuzz(config: Config, profile: str = "ci", examples: int | None = None, steps: int | None = None,
          seed: int | None = None, implementation: Implementation | None = None, exploration=None,
-         record_edges: bool = False, shrink_failures: bool = True, mutant: str | None = None) -> FuzzReport:
-    """Fuzz ``config``; the report holds the statistics and, if a check failed, the shrunk failure."""
+         record_edges: bool = False, shrink_failures: bool = True, mutant: str | None = None,
+         workers: int = 1) -> FuzzReport:
+    """Fuzz ``config``; the report holds the statistics and, if a check failed, the shrunk failure.
+
+    With ``workers`` > 1 the runs are a swarm over that many forked processes, each with its
+    own seed (``seed + i``, default 0 + i) and its share of the examples; the reports are merged.
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r} (known: {', '.join(PROFILES)})")
+    if workers > 1:
+        options = dict(profile=profile, examples=examples, steps=steps, seed=seed, implementation=implementation,
+                       exploration=exploration, record_edges=record_edges, shrink_failures=shrink_failures,
+                       mutant=mutant)
+        return _swarm(config, workers, options)
     changes = {}
     if examples is not None:
         changes["max_examples"] = examples
@@ -326,6 +337,28 @@ def fuzz(config: Config, profile: str = "ci", examples: int | None = None, steps
     seconds = time.perf_counter() - start
     return FuzzReport(config, profile, seconds, list(STATS.runs), Counter(STATS.actions), set(STATS.edges),
                       failure, mutant)
+
+
+def _swarm(config: Config, workers: int, options: dict) -> FuzzReport:
+    """One fuzz campaign per forked process, merged: runs, actions and edges added, the first failure."""
+    share = (options["examples"] or PROFILES[options["profile"]].max_examples) // workers or 1
+    base = options["seed"] or 0
+    jobs = [dict(options, examples=share, seed=base + i) for i in range(workers)]
+    start = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        reports = pool.starmap(_fuzz_job, [(config, job) for job in jobs])
+    merged = FuzzReport(config, options["profile"], time.perf_counter() - start, [], Counter(), set(), None,
+                        options["mutant"])
+    for report in reports:
+        merged.runs += report.runs
+        merged.actions.update(report.actions)
+        merged.edges |= report.edges
+        merged.failure = merged.failure or report.failure
+    return merged
+
+
+def _fuzz_job(config: Config, options: dict) -> FuzzReport:
+    return fuzz(config, **options)
 
 
 def _message(exc: BaseException) -> str:

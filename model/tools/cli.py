@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--safety-only", action="store_true",
                        help="keep 64-bit state fingerprints instead of the graph: invariants, step claims and "
                             "witnesses only, for state spaces beyond memory")
+    check.add_argument("--workers", type=_positive_int, metavar="N",
+                       help="explore with N processes (hash-partitioned; safety claims only, like --safety-only)")
+    check.add_argument("--ray", metavar="ADDRESS", nargs="?", const="local",
+                       help="run the workers as Ray actors: 'local' (default) starts a local Ray, or a "
+                            "cluster address; needs pip install 'hvr-model[cluster]'")
     check.add_argument("--max-memory", type=_positive_int, metavar="MIB", default=_default_memory_mib(),
                        help="stop exploring (exit 3) when the process holds this many MiB "
                             "(default: 80%% of physical memory)")
@@ -73,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--steps", type=_positive_int, help="steps per run (overrides the profile)")
     fuzz.add_argument("--seed", type=_non_negative_int, help="random seed (not derandomized)")
     fuzz.add_argument("--mutant", help="fuzz a deliberately broken variant of the model (see 'mutants')")
+    fuzz.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                      help="a swarm of N processes, each with its own seed and share of the runs")
     fuzz.add_argument("--max-states", type=_positive_int, default=50_000,
                       help="explore configurations up to this size for the differential check and "
                            "edge coverage (default 50000)")
@@ -195,11 +202,15 @@ def _load(args):
 def _check(args) -> int:
     config = load_config(args.config)
     progress = None if args.quiet or args.json else _ProgressLine(sys.stderr)
-    if args.safety_only and (args.report or args.export_graph):
-        raise ConfigError("--safety-only: no graph is kept, so --report and --export-graph are not available")
+    workers = args.workers or (2 if args.ray else None)
+    if (args.safety_only or workers) and (args.report or args.export_graph):
+        raise ConfigError("--safety-only/--workers: no graph is kept, so --report and --export-graph are "
+                          "not available")
     result = check_config(config, args.mutant, max_states=args.max_states, progress=progress,
                           symmetry=True if args.symmetry else None, safety_only=args.safety_only,
-                          max_memory=args.max_memory * 2**20)
+                          max_memory=args.max_memory * 2**20, workers=workers,
+                          backend="ray" if args.ray else "processes",
+                          ray_address=None if args.ray in (None, "local") else args.ray)
     if progress:
         progress.done()
     # A one-shot process: no later collection (nor the one at exit) need scan the states again.
@@ -240,7 +251,7 @@ def _fuzz(args) -> int:
     if not exploration.complete:
         exploration = None
     report = fuzz.fuzz(config, args.profile, examples=args.examples, steps=args.steps, seed=args.seed,
-                       exploration=exploration, mutant=mutant)
+                       exploration=exploration, mutant=mutant, workers=args.workers)
     named = f" (mutant {mutant})" if mutant else ""
     print(f"fuzzed {config.name}{named}, profile {args.profile}: {len(report.runs)} runs, {report.steps:,} steps, "
           f"{report.seconds:.1f} s ({report.steps_per_second:,.0f} steps/s)")

@@ -13,6 +13,7 @@ engine :func:`hvr_model.checker.checking.check`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from ..checker.checking import CheckResult, check
@@ -35,7 +36,8 @@ def as_config(config: Config | str | Path) -> Config:
 def check_config(config: Config | str | Path, mutant: str | None = None, properties: Sequence = ALL_PROPERTIES,
                  *, max_states: int | None = None, progress: Callable[[Progress], None] | None = None,
                  symmetry: bool | None = None, safety_only: bool = False,
-                 max_memory: int | None = None) -> CheckResult:
+                 max_memory: int | None = None, workers: int | None = None, backend: str = "processes",
+                 ray_address: str | None = None) -> CheckResult:
     """Explore ``config`` (or its variant ``mutant``) exhaustively and decide every property.
 
     Parameters
@@ -54,6 +56,9 @@ def check_config(config: Config | str | Path, mutant: str | None = None, propert
     safety_only, max_memory
         Fingerprints instead of the graph; a memory budget in bytes (see
         :func:`hvr_model.checker.checking.check`).
+    workers, backend, ray_address
+        Partitioned exploration over processes or Ray actors (safety claims only; each
+        worker builds the system from the configuration).
 
     Raises
     ------
@@ -66,4 +71,5 @@ def check_config(config: Config | str | Path, mutant: str | None = None, propert
         raise ConfigError(f"--symmetry: configuration {config.name!r} has no interchangeable VMs "
                           f"(same disks, exclude and plan group, no [data])")
     return check(system_for(config, mutant), properties, max_states=max_states, progress=progress,
-                 symmetry=symmetry, safety_only=safety_only, max_memory=max_memory)
+                 symmetry=symmetry, safety_only=safety_only, max_memory=max_memory, workers=workers,
+                 backend=backend, ray_address=ray_address, make_model=partial(system_for, config, mutant))

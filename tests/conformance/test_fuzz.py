@@ -140,3 +140,11 @@ def test_deep_profile_finds_planned_failover_without_final_log():
 
 def test_shrink_returns_none_for_a_passing_run():
     assert fuzz.shrink(load_config("single_vm"), ["enable_protection(vm=web)"]) is None
+
+
+def test_a_swarm_over_two_processes_merges_runs_and_finds_a_mutant():
+    config, variant = _mutant("disks_copied_in_parallel")
+    report = fuzz.fuzz(config, "ci", examples=20, workers=2, **variant)
+    assert report.failure is not None and "one_disk_copied_at_a_time" in report.failure.message
+    clean = fuzz.fuzz(load_config("single_vm"), "ci", examples=20, workers=2)
+    assert clean.failure is None and len(clean.runs) >= 20 and sum(clean.actions.values()) == clean.steps
