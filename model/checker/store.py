@@ -10,7 +10,8 @@ back in O(depth). A :class:`networkx.DiGraph` with the usual attributes is
 built from this only on demand (:meth:`StateGraph.to_networkx`).
 
 Per stored state this costs one dictionary slot (the state -> id index), the
-state object itself, and 12 bytes of arrays; per transition 8 bytes.
+state object itself, and 12 bytes of arrays; per transition 8 bytes (up to 2**32
+transitions).
 
 >>> g = StateGraph()
 >>> a, b = g.add_initial("a"), g.add_initial("b")
@@ -41,7 +42,7 @@ class StateGraph:
         self.index: dict = {}                 # state -> id
         self.parent = array("i")              # id -> BFS parent id (-1 for an initial state)
         self.via = array("i")                 # id -> label id of the edge from the parent (-1)
-        self.offsets = array("q", [0])        # expanded id -> start of its edges; one more at the end
+        self.offsets = array("I", [0])        # expanded id -> start of its edges; one more at the end
         self.dst = array("i")                 # edge -> target id
         self.lab = array("i")                 # edge -> label id
         self.label_names: list[str] = []
@@ -142,7 +143,7 @@ class StateGraph:
     # -- arrays for whole-graph algorithms ---------------------------------------------------
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(indptr, dst, lab)`` as numpy arrays over all states (unexpanded ones have no edges)."""
-        indptr = np.frombuffer(self.offsets, dtype=np.int64)
+        indptr = np.frombuffer(self.offsets, dtype=np.uint32).astype(np.int64)
         if len(indptr) < self.states + 1:
             indptr = np.concatenate([indptr, np.full(self.states + 1 - len(indptr), indptr[-1])])
         return indptr, _int32(self.dst), _int32(self.lab)
