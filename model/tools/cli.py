@@ -10,6 +10,7 @@ import gc
 import json
 import os
 import sys
+import traceback
 from typing import Sequence
 
 from ..checker.exploration import Progress
@@ -21,7 +22,7 @@ from .verification import check_config
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,11 +122,21 @@ _non_negative_int, _positive_int = _int_at_least(0), _int_at_least(1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
-        return _main(argv)
+        return _main([a for a in (sys.argv[1:] if argv is None else argv) if a != "--debug"])
     except BrokenPipeError:  # the reader went away (e.g. piped into head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:
+        print("hvr-model: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 -- anything unexpected is ours: one line, exit 4
+        if debug:
+            traceback.print_exc()
+        print(f"hvr-model: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -130,3 +130,12 @@ def test_symmetry_needs_interchangeable_vms(capsys):
     assert main(["check", "--config", "single_vm", "--symmetry", "--quiet"]) == 2
     assert "no interchangeable VMs" in capsys.readouterr().err
     assert main(["check", "--config", "identical_vms", "--symmetry", "--quiet"]) == 0
+
+
+def test_an_unexpected_failure_is_one_line_and_exit_4(monkeypatch, capsys):
+    import hvr_model.tools.cli as cli
+    monkeypatch.setattr(cli, "_configs", lambda args: 1 / 0)
+    assert main(["configs"]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith("hvr-model: internal error: ZeroDivisionError") and "Traceback" not in err
+    assert main(["configs", "--debug"]) == 4 and "Traceback" in capsys.readouterr().err
