@@ -185,6 +185,9 @@ PROPERTIES = (
 def main(argv: list[str] | None = None) -> int:
     import sys
     args = argv if argv is not None else sys.argv[1:]
+    if "--help" in args or "-h" in args:
+        print("usage: two_phase_commit.py [RMS] [--symmetry]   (RMS: resource managers, default 3)")
+        return 0
     symmetry = "--symmetry" in args
     rms = int(([a for a in args if a != "--symmetry"] or ["3"])[0])
     result = check(TwoPhaseCommit(rms), PROPERTIES, symmetry=symmetry)

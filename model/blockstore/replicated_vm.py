@@ -122,9 +122,11 @@ class ReplicatedVm(FailoverOperations):
         writers = tuple((w.open_log.header.log_id - applied, w.open_log.entries)
                         for w, applied in zip(self.writers, self.last_applied))
         failover = self.last_failover and (self.last_failover.kind, self.last_failover.lost_writes)
+        # chosen_point is -1 (latest), -2, ...: kept as its distance from the latest, because
+        # Python hashes -1 and -2 alike and fingerprinting searches key states by their hash.
         return (self.phase, self.source, self.running, tuple(self.images), tuple(self.history),
                 self._replica_key(), self.snapshot, tuple(self.copied), writers, failover,
-                self.chosen_point, cycle, before, self.refusal)
+                -1 - self.chosen_point, cycle, before, self.refusal)
 
     def _replica_key(self) -> tuple | None:
         if self.replica is None:

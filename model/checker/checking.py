@@ -35,7 +35,7 @@ from .explorer import explore
 from .properties import Always, AlwaysStep, GraphClaim, Sometimes, SometimesStep
 from .parallel import explore_parallel
 from .safety import SafetyExploration, explore_fingerprints
-from .symmetry import concretize
+from .symmetry import SymmetryCheck, concretize
 
 __all__ = ["PropertyResult", "CheckResult", "check", "LabelAction"]
 
@@ -187,12 +187,14 @@ def safety_checks(properties: Sequence, symmetry: bool = False) -> Callable[[Any
 
         def step(p):
             return p.events, lambda u, label, v: context.holds(p.check, u, v, context.action(label), config)
-        return {"invariants": {p.name: context.bind(p.predicate) for p in properties if isinstance(p, Always)},
+        invariants = {p.name: context.bind(p.predicate) for p in properties if isinstance(p, Always)}
+        canonical = _canonical(model, symmetry)
+        return {"invariants": invariants,
                 "step_checks": {p.name: step(p) for p in properties if isinstance(p, AlwaysStep)},
                 "reach": {p.name: context.bind(p.predicate) for p in applies if isinstance(p, Sometimes)},
                 "reach_steps": {p.name: step(p) for p in applies if isinstance(p, SometimesStep)},
                 "event_of": lambda label: context.action(label).event,
-                "canonical": _canonical(model, symmetry)}
+                "canonical": SymmetryCheck(canonical, invariants) if canonical and invariants else canonical}
     return make
 
 

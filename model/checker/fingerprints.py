@@ -5,13 +5,18 @@ states, only each state's fingerprint (a 64-bit hash) and its parent's, in two
 parallel ``uint64`` arrays probed linearly; 16 bytes a slot, the table doubled
 when it is three-quarters full. Insertion is vectorized over a batch of
 fingerprints. As in TLC, two states with the same fingerprint are taken for
-one (the chance of any such collision is about ``n**2 / 2**65`` for ``n``
-states; :meth:`FingerprintTable.collision_odds` reports it).
+one (for well-spread hashes the chance of any such collision is about
+``n**2 / 2**65`` for ``n`` states; :meth:`FingerprintTable.collision_odds`
+reports it).
 
->>> import pickle
+A fingerprint is Python's ``hash()`` of the state, which is fast but has
+structure a model must not fall into: ``hash(-1) == hash(-2)``, so two states
+that differ only by -1 against -2 in the same place share a fingerprint, and
+one of them is lost. Encode such values otherwise (a string, a non-negative
+int), and compare a safety-only run's counts with a graph run on a small
+configuration, as the tests do for every shipped one.
 
-import numpy as np
-import xxhash
+>>> import numpy as np
 >>> table = FingerprintTable(capacity=16)
 >>> table.insert(np.array([5, 9, 5, 13], dtype=np.uint64), np.array([0, 5, 5, 5], dtype=np.uint64)).tolist()
 [True, True, False, True]
@@ -22,6 +27,7 @@ import xxhash
 """
 from __future__ import annotations
 
+import io
 import pickle
 
 import numpy as np
@@ -56,9 +62,15 @@ def stable_fingerprint(state) -> int:
 
     :func:`fingerprint` uses ``hash()``, which on Python 3.11 depends on object addresses for
     ``None`` and identity-hashed objects, so two processes that did not fork from one another
-    may hash one state differently; this costs a pickle per state but does not.
+    may hash one state differently; this costs a pickle per state but does not. The pickler
+    runs without its memo, so that equal states give equal bytes however their parts are
+    shared (states with sets or dicts must build them in one order).
     """
-    return xxhash.xxh3_64_intdigest(pickle.dumps(state, protocol=5)) or 0x9E37_79B9_7F4A_7C15
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True        # no memo: sharing inside a state must not change its bytes
+    pickler.dump(state)
+    return xxhash.xxh3_64_intdigest(buffer.getvalue()) or 0x9E37_79B9_7F4A_7C15
 
 
 class FingerprintTable:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import socket
 import time
 import traceback
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from .partition import PartitionWorker, owner_of
 from .runtime import resident_bytes
 from .safety import SafetyExploration
 
-__all__ = ["explore_parallel", "BACKENDS", "WorkerError"]
+__all__ = ["explore_parallel", "BACKENDS", "WorkerError", "require_reachable"]
 
 BACKENDS = ("processes", "ray")
 
@@ -224,6 +225,8 @@ class _RayPool:
         except ImportError:
             raise ValueError("the ray backend needs Ray: pip install 'hvr-model[cluster]'") from None
         self.ray, self.started = ray, not ray.is_initialized()
+        if self.started and address is not None:
+            require_reachable(address)
         if self.started:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
                      runtime_env={"env_vars": {"PYTHONHASHSEED": self.HASH_SEED}})
@@ -248,6 +251,15 @@ class _RayPool:
             self.ray.kill(a)
         if self.started:
             self.ray.shutdown()
+
+
+def require_reachable(address: str) -> None:
+    """Refuse an address nothing answers at (Ray itself would retry for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--ray: no Ray cluster answers at {address!r} ({exc})") from None
 
 
 class _RayWorker(PartitionWorker):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..checker.checking import CheckResult, check
 from ..checker.exploration import Progress
+from ..checker.parallel import require_reachable
 from ..hyperv.config import Config, ConfigError, load_config
 from ..hyperv.mutants import system_for
 from ..specs.catalogue import ALL_PROPERTIES
@@ -66,6 +67,14 @@ def check_config(config: Config | str | Path, mutant: str | None = None, propert
         A bad configuration, an unknown mutant, or symmetry without interchangeable VMs.
     """
     config = as_config(config)
+    if workers and config.data is not None:
+        raise ConfigError("--workers/--ray: a [data] configuration's states hold block-store objects that do "
+                          "not travel between processes; check it in one process (--safety-only for less memory)")
+    if backend == "ray" and ray_address:
+        try:
+            require_reachable(ray_address)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     symmetry = config.symmetry if symmetry is None else symmetry
     if symmetry and not config.interchangeable_vms():
         raise ConfigError(f"--symmetry: configuration {config.name!r} has no interchangeable VMs "

@@ -61,3 +61,6 @@ def test_ray_actors_give_the_same_counts_and_verdicts():
     assert (result.exploration.states, result.exploration.edges) == (59_228, 377_910)
     mutant = check_config("single_vm", "disks_copied_in_parallel", workers=2, backend="ray")
     assert "one_disk_copied_at_a_time" in mutant.violated
+    # Two VMs, symmetry: separate interpreters must fingerprint equal states alike.
+    symmetric = check_config("identical_vms", workers=2, backend="ray")
+    assert symmetric.holds and symmetric.exploration.states == 16_058

@@ -65,3 +65,12 @@ def test_a_memory_budget_stops_the_search_as_incomplete(safety_only):
 
 def test_max_states_is_reported_as_the_reason():
     assert explore([0], lambda n: [("inc", n + 1)], max_states=3).stopped == "max_states (3) reached"
+
+
+def test_symmetry_refuses_an_asymmetric_invariant_in_every_mode():
+    from hvr_model.checker import Always, ModelError
+    from hvr_model.checker.parallel import WorkerError
+    rm0 = Always("rm0_never_commits", (), "", lambda s, n: s.rm_state[0] != "committed")
+    for options in ({}, {"safety_only": True}, {"workers": 2}):
+        with pytest.raises((ModelError, WorkerError), match="not symmetric"):
+            check(tpc.TwoPhaseCommit(3), [rm0], symmetry=True, **options)
