@@ -139,13 +139,15 @@ class _Coordinator:
         kinds = {name: kind for name, (kind, _, _) in found.items()}
         deadlock = next((r["deadlock"] for r in reports if r["deadlock"] is not None), None)
         states = sum(r["states"] for r in reports)
-        return SafetyExploration(
+        run = SafetyExploration(
             states, sum(r["edges"] for r in reports), depth, seconds, not stopped, stopped,
             {n: p for n, p in paths.items() if kinds[n] == "invariant"},
             {n: p for n, p in paths.items() if kinds[n] == "step"},
             {n: p for n, p in paths.items() if kinds[n] in ("reach", "reach-step")},
             [self._path(deadlock)] if deadlock is not None else [],
             sum(r["table_bytes"] for r in reports), min(1.0, states * states / 2.0 ** 65))
+        run.workers = self.n
+        return run
 
 
 # -- transports ---------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ class SafetyExploration:
     table_bytes: int = 0
     collision_odds: float = 0.0
     canonical: Any = None
+    workers: int = 1                               # partitions that explored (1: one process)
     store = None                                   # no graph: whole-graph claims cannot be decided
 
     @property

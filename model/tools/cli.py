@@ -13,11 +13,10 @@ import sys
 import traceback
 from typing import Sequence
 
-from ..checker.exploration import Progress
 from ..checker.explorer import explore
 from ..hyperv.config import ConfigError, config_names, load_config
-from ..hyperv.describe import changes, describe
 from ..hyperv.mutants import MUTANTS, system_for
+from .console import ProgressLine, as_json, print_report
 from .verification import check_config
 
 __all__ = ["main"]
@@ -38,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config", default="default",
                        help="a shipped configuration name or a TOML file (default: default)")
     check.add_argument("--mutant", help="check a deliberately broken variant of the model (see 'mutants')")
-    check.add_argument("--symmetry", action="store_true",
-                       help="keep one state per renaming of interchangeable VMs (identical settings)")
+    check.add_argument("--symmetry", action=argparse.BooleanOptionalAction, default=None,
+                       help="keep one state per renaming of interchangeable VMs (identical settings); "
+                            "default: the configuration's symmetry key")
     check.add_argument("--json", action="store_true", help="print the result as JSON (schema in README)")
     check.add_argument("--max-states", type=_positive_int, help="stop exploring after this many states (exit 3)")
     check.add_argument("--safety-only", action="store_true",
@@ -212,13 +212,13 @@ def _load(args):
 
 def _check(args) -> int:
     config = load_config(args.config)
-    progress = None if args.quiet or args.json else _ProgressLine(sys.stderr)
+    progress = None if args.quiet or args.json else ProgressLine(sys.stderr)
     workers = args.workers or (2 if args.ray else None)
     if (args.safety_only or workers) and (args.report or args.export_graph):
         raise ConfigError("--safety-only/--workers: no graph is kept, so --report and --export-graph are "
                           "not available")
     result = check_config(config, args.mutant, max_states=args.max_states, progress=progress,
-                          symmetry=True if args.symmetry else None, safety_only=args.safety_only,
+                          symmetry=args.symmetry, safety_only=args.safety_only,
                           max_memory=args.max_memory * 2**20, workers=workers,
                           backend="ray" if args.ray else "processes",
                           ray_address=None if args.ray in (None, "local") else args.ray)
@@ -227,10 +227,10 @@ def _check(args) -> int:
     # A one-shot process: no later collection (nor the one at exit) need scan the states again.
     gc.freeze()
     if args.json:
-        json.dump(_as_json(result), sys.stdout, indent=2)
+        json.dump(as_json(result), sys.stdout, indent=2)
         print()
     else:
-        _print_report(result)
+        print_report(result)
     _write_outputs(args, result)
     if not result.holds:
         return EXIT_VIOLATED
@@ -291,92 +291,6 @@ def _diagrams(args) -> int:
     for path in write_diagrams(args.out):
         print(f"wrote {path}")
     return EXIT_OK
-
-
-class _ProgressLine:
-    """States, states/s and depth on one line, rewritten in place on a terminal."""
-
-    def __init__(self, stream):
-        self.stream, self.tty, self.last = stream, stream.isatty(), 0.0
-
-    def __call__(self, p: Progress) -> None:
-        line = f"exploring: {p.states:,} states, {p.edges:,} edges, depth {p.depth}, " \
-               f"{p.states_per_second:,.0f} states/s"
-        if self.tty:
-            self.stream.write("\r" + line + "\x1b[K")
-        elif p.seconds - self.last >= 5 or self.last == 0:
-            self.stream.write(line + "\n")
-            self.last = p.seconds or 1e-9
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-
-
-def _print_report(result) -> None:
-    e, cfg = result.exploration, result.config
-    mutant = f" (mutant {result.mutant})" if result.mutant else ""
-    print(f"configuration {cfg.name}{mutant}: {e.states:,} states, {e.edges:,} transitions, depth {e.depth}, "
-          f"{e.seconds:.1f} s ({e.states_per_second:,.0f} states/s)"
-          + ("" if e.complete else f"  [INCOMPLETE: {e.stopped}]"))
-    width = max(len(r.name) for r in result.results)
-    print(f"\n{'property':{width}}  {'kind':14}  {'result':9}  requirements")
-    for r in result.results:
-        verdict = "n/a" if r.skipped else ("holds" if r.holds else "VIOLATED")
-        print(f"{r.name:{width}}  {r.kind:14}  {verdict:9}  {', '.join(r.requirements)}")
-    for r in result.results:
-        if not r.holds and not r.skipped:
-            _print_counterexample(r, cfg)
-    if not result.holds:
-        print("\nviolated: " + ", ".join(result.violated))
-    elif e.complete:
-        print("\nall properties hold")
-    else:
-        print(f"\nINCOMPLETE ({e.stopped}): no violation in the {e.states:,} states explored; nothing is "
-              f"proved. To go further: --symmetry (interchangeable VMs), --safety-only (fingerprints, "
-              f"no graph), a larger --max-memory, or narrower bounds and faults in the configuration.")
-
-
-def _print_counterexample(r, config) -> None:
-    print(f"\ncounterexample for {r.name}: {r.doc}")
-    if not r.counterexample:
-        print("  (the claim failed with no path: nothing satisfied it)")
-        return
-    for i, (before, step) in enumerate(_pairs(r.counterexample)):
-        if before is None:
-            print("  0. initial state")
-            continue
-        diff = changes(before.state, step.state, config)
-        shown = ", ".join(f"{k}: {a} -> {b}" for k, (a, b) in diff.items()) or "no visible change"
-        print(f"  {i}. {step.action}\n       {shown}")
-
-
-def _pairs(steps):
-    return zip([None] + steps[:-1], steps)
-
-
-def _path_json(steps, config):
-    if steps is None:
-        return None
-    out = []
-    for i, (before, step) in enumerate(_pairs(steps)):
-        item = {"step": i, "action": step.action, "state": describe(step.state, config)}
-        if before is not None:
-            item["changes"] = {k: list(v) for k, v in changes(before.state, step.state, config).items()}
-        out.append(item)
-    return out
-
-
-def _as_json(result) -> dict:
-    e, cfg = result.exploration, result.config
-    return {
-        "config": cfg.name, "mutant": result.mutant, "complete": e.complete, "states": e.states,
-        "edges": e.edges, "depth": e.depth, "seconds": round(e.seconds, 3), "holds": result.holds,
-        "properties": [{"name": r.name, "kind": r.kind, "holds": r.holds, "skipped": r.skipped or None,
-                        "requirements": list(r.requirements),
-                        "counterexample": _path_json(r.counterexample, cfg)} for r in result.results],
-    }
 
 
 if __name__ == "__main__":

@@ -1,0 +1,116 @@
+"""What ``hvr-model check`` shows: the progress line, the properties table, counterexamples, JSON.
+
+The JSON object is documented in the README ("Command line").
+"""
+from __future__ import annotations
+
+from ..checker.exploration import Progress
+from ..hyperv.describe import changes, describe
+
+__all__ = ["ProgressLine", "print_report", "as_json", "mode"]
+
+
+class ProgressLine:
+    """States, states/s and depth on one line, rewritten in place on a terminal."""
+
+    def __init__(self, stream):
+        self.stream, self.tty, self.last = stream, stream.isatty(), 0.0
+
+    def __call__(self, p: Progress) -> None:
+        line = f"exploring: {p.states:,} states, {p.edges:,} edges, depth {p.depth}, " \
+               f"{p.states_per_second:,.0f} states/s"
+        if self.tty:
+            self.stream.write("\r" + line + "\x1b[K")
+        elif p.seconds - self.last >= 5 or self.last == 0:
+            self.stream.write(line + "\n")
+            self.last = p.seconds or 1e-9
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def print_report(result) -> None:
+    e, cfg = result.exploration, result.config
+    mutant = f" (mutant {result.mutant})" if result.mutant else ""
+    kept = "" if mode(result) == "graph" else f" [{mode(result)}]"
+    kept += " [symmetry]" if e.canonical is not None else ""
+    print(f"configuration {cfg.name}{mutant}{kept}: {e.states:,} states, {e.edges:,} transitions, depth {e.depth}, "
+          f"{e.seconds:.1f} s ({e.states_per_second:,.0f} states/s)"
+          + ("" if e.complete else f"  [INCOMPLETE: {e.stopped}]"))
+    width = max(len(r.name) for r in result.results)
+    print(f"\n{'property':{width}}  {'kind':14}  {'result':9}  requirements")
+    for r in result.results:
+        verdict = "n/a" if r.skipped else ("holds" if r.holds else "VIOLATED")
+        print(f"{r.name:{width}}  {r.kind:14}  {verdict:9}  {', '.join(r.requirements)}")
+    for r in result.results:
+        if not r.holds and not r.skipped:
+            _print_counterexample(r, cfg)
+    if not result.holds:
+        print("\nviolated: " + ", ".join(result.violated))
+    elif e.complete:
+        print("\nall properties hold")
+    else:
+        print(f"\nINCOMPLETE ({e.stopped}): no violation in the {e.states:,} states explored; nothing is "
+              f"proved. To go further: {_advice(result)}.")
+
+
+def mode(result) -> str:
+    """How the run kept its states: the graph, fingerprints in one process, or workers."""
+    if result.exploration.store is not None:
+        return "graph"
+    return "safety-only" if getattr(result.exploration, "workers", 0) <= 1 else "workers"
+
+
+def _advice(result) -> str:
+    """What could take an incomplete run further, leaving out what it already uses."""
+    ways = []
+    if result.exploration.canonical is None and result.config.interchangeable_vms():
+        ways.append("--symmetry (interchangeable VMs)")
+    if mode(result) == "graph":
+        ways.append("--safety-only (fingerprints, no graph)")
+    ways += ["a larger --max-memory or --max-states", "narrower bounds and faults in the configuration"]
+    return ", ".join(ways)
+
+
+def _print_counterexample(r, config) -> None:
+    print(f"\ncounterexample for {r.name}: {r.doc}")
+    if not r.counterexample:
+        print("  (the claim failed with no path: nothing satisfied it)")
+        return
+    for i, (before, step) in enumerate(_pairs(r.counterexample)):
+        if before is None:
+            print("  0. initial state")
+            continue
+        diff = changes(before.state, step.state, config)
+        shown = ", ".join(f"{k}: {a} -> {b}" for k, (a, b) in diff.items()) or "no visible change"
+        print(f"  {i}. {step.action}\n       {shown}")
+
+
+def _pairs(steps):
+    return zip([None] + steps[:-1], steps)
+
+
+def _path_json(steps, config):
+    if steps is None:
+        return None
+    out = []
+    for i, (before, step) in enumerate(_pairs(steps)):
+        item = {"step": i, "action": step.action, "state": describe(step.state, config)}
+        if before is not None:
+            item["changes"] = {k: list(v) for k, v in changes(before.state, step.state, config).items()}
+        out.append(item)
+    return out
+
+
+def as_json(result) -> dict:
+    e, cfg = result.exploration, result.config
+    return {
+        "config": cfg.name, "mutant": result.mutant, "mode": mode(result), "symmetry": e.canonical is not None,
+        "complete": e.complete, "states": e.states,
+        "edges": e.edges, "depth": e.depth, "seconds": round(e.seconds, 3), "holds": result.holds,
+        "properties": [{"name": r.name, "kind": r.kind, "holds": r.holds, "skipped": r.skipped or None,
+                        "requirements": list(r.requirements),
+                        "counterexample": _path_json(r.counterexample, cfg)} for r in result.results],
+    }
