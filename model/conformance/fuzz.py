@@ -136,7 +136,8 @@ class _Checker:
 
     def __init__(self, system: System, impl: Implementation, exploration=None, record: bool = False):
         self.system, self.config, self.impl, self.record = system, system.config, impl, record
-        self.graph = exploration.graph if exploration is not None else None
+        # The compact graph answers "is this step an edge?" without building the networkx one.
+        self.graph = exploration.store if exploration is not None else None
         self.invariants = _always_properties(self.config)
         self.step_props = _step_properties(self.config)
         self.vm_names = [vm.name for vm in self.config.vms]
@@ -254,13 +255,13 @@ def _model_disks(world, vm: int, site: int) -> tuple[bytes, ...]:
     return tuple(b"".join(image.read(i) for i in range(len(image.blocks))) for image in images)
 
 
-def _check_edge(graph, before, label, after, config, n):
+def _check_edge(store, before, label, after, config, n):
     problem = None
-    if before not in graph:
+    if before not in store.index:
         problem = "the state before is not a node of the explored graph"
-    elif after not in graph:
+    elif after not in store.index:
         problem = "the state after is not a node of the explored graph"
-    elif not graph.has_edge(before, after) or label not in graph.edges[before, after]["actions"]:
+    elif not store.has_transition(before, label, after):
         problem = "the step is not an edge of the explored graph"
     if problem:
         raise AssertionError(f"differential: step {n}. {label}: {problem}\n  before: {describe(before, config)}"
