@@ -74,9 +74,8 @@ class PartitionWorker:
         keys = np.array([self.fingerprint(s) for s in reps], dtype=np.uint64)
         mine = owner_of(keys, self.workers) == self.index
         new = self.table.insert(keys[mine], np.zeros(int(mine.sum()), dtype=np.uint64))
-        fresh = [s for s, m in zip(reps, mine) if m]
-        fresh = [s for s, n in zip(fresh, new) if n]
-        self.claims.check_states(fresh, [self.fingerprint(x) for x in fresh])
+        fresh = [s for s, n in zip((s for s, m in zip(reps, mine) if m), new) if n]
+        self.claims.check_states(fresh, keys[mine][new].tolist())
         self.frontier = fresh
         return len(fresh)
 

@@ -134,7 +134,7 @@ class _FingerprintSearch:
         keys = np.array([fingerprint(s) for s in states], dtype=np.uint64)
         new = self.table.insert(keys, np.zeros(len(keys), dtype=np.uint64))
         fresh = [s for s, is_new in zip(states, new) if is_new]
-        self._check_states(fresh, [fingerprint(s) for s in fresh])
+        self._check_states(fresh, keys[new].tolist())
         return fresh
 
     def expand(self, chunk: list) -> list:

@@ -15,16 +15,10 @@ from .protocol.protection import PENDING_COMMIT
 from .protocol.recovery_plan import PlanKind
 from .protocol.replication import TRACKING_PHASES, DiskCopy
 from .protocol.vm_role import VmPower
-from .state import VmState, World
+from .state import VmState, World, update_vm as _update_vm, with_vms
 from .views import replica_site, source_site
 
 __all__ = ["Effects"]
-
-
-def _update_vm(w: World, index: int, **changes) -> World:
-    vms = list(w.vms)
-    vms[index] = vms[index]._replace(**changes)
-    return w._replace(vms=tuple(vms))
 
 
 _TRACKING = ("delta", "initial_replication")
@@ -182,8 +176,7 @@ class Effects:
 
     def crash_workloads_on_site(self, w: World, a: Args) -> World:
         """Every VM copy on the site stops; a running source leaves its log unclosed (REQ-16)."""
-        vms = tuple(self._crash_vm(vm, a) for vm in w.vms)
-        return w._replace(vms=vms)
+        return with_vms(w, tuple(self._crash_vm(vm, a) for vm in w.vms))
 
     def _crash_vm(self, vm: VmState, a: Args) -> VmState:
         site = a.site

@@ -21,11 +21,12 @@ from ..checker.mutation import (Patch, Variant, add_guard, change_rows, drop_eff
                                 extend_source, remove_source, replace_effect)
 from .config import Config, ConfigError
 from .data_mutants import DATA_MUTANTS
-from .effects import Effects, _update_vm, _with_power
+from .effects import Effects, _with_power
 from .guards import Guards
 from .protocol.protection import ProtectionState as _P
 from .protocol.replication import ReplicationPhase as _R
 from .protocol.vm_role import ActiveSite as _A, VmPower
+from .state import update_vm
 from .system import MACHINES, System
 from .views import source_site
 
@@ -74,7 +75,7 @@ _register = register
 def _boot_serving(effects, w, a):
     """Broken boot: the failed-over VM serves users at once, before commit."""
     vm = w.vms[a.vm]
-    return _update_vm(w, a.vm, power=_with_power(vm, source_site(vm), VmPower.SERVING))
+    return update_vm(w, a.vm, power=_with_power(vm, source_site(vm), VmPower.SERVING))
 
 
 

@@ -28,7 +28,7 @@ from .protocol.replication import DiskCopy, ReplicationPhase
 from .protocol.test_failover import TestFailoverState
 from .protocol.vm_role import ActiveSite, VmPower
 
-__all__ = ["VmState", "World", "initial_world", "with_vms", "SITE_NAMES"]
+__all__ = ["VmState", "World", "initial_world", "with_vms", "update_vm", "SITE_NAMES"]
 
 SITE_NAMES = ("primary", "recovery")
 
@@ -63,6 +63,12 @@ class World(NamedTuple):
 def with_vms(w: World, vms: tuple[VmState, ...]) -> World:
     """``w`` with its VM records replaced (a faster ``w._replace(vms=vms)``: the successor hot path)."""
     return tuple.__new__(World, (w[0], w[1], w[2], w[3], w[4], w[5], vms))
+
+
+def update_vm(w: World, index: int, **changes) -> World:
+    """``w`` with fields of VM record ``index`` changed (what effects and machine moves write)."""
+    vms = w.vms
+    return with_vms(w, vms[:index] + (vms[index]._replace(**changes),) + vms[index + 1:])
 
 
 def _initial_data(config: Config, index: int, engine_class=None):

@@ -35,7 +35,7 @@ from .environment import NETWORK, SITE, VAULT
 from .events import EVENTS, EventSpec
 from .guards import GUARD_REQUIREMENTS, Args, Guards
 from .protocol import PROTECTION, RECOVERY_PLAN, REPLICATION, TEST_FAILOVER, VM_ROLE
-from .state import SITE_NAMES, World, initial_world, with_vms
+from .state import SITE_NAMES, World, initial_world, update_vm, with_vms
 
 __all__ = ["MACHINES", "System", "BoundEvent", "Participant", "Firing", "EventRefused", "event_label",
            "validate_model"]
@@ -200,18 +200,13 @@ def _participant(machine: MachineSpec, rows, a: Args) -> Participant:
     """Where the instance of ``machine`` that event ``a`` drives keeps its state."""
     if machine.scope == "vm":
         return Participant(machine, rows, read=lambda w: getattr(w.vms[a.vm], machine.field),
-                           write=lambda w, dest: _set_vm(w, a.vm, machine.field, dest), instance=(machine.name, a.vm))
+                           write=lambda w, dest: update_vm(w, a.vm, **{machine.field: dest}),
+                           instance=(machine.name, a.vm))
     if machine.scope == "site":
         return Participant(machine, rows, read=lambda w: w.sites[a.site],
                            write=lambda w, dest: _set_site(w, a.site, dest), instance=(machine.name, a.site))
     return Participant(machine, rows, read=attrgetter(machine.field),
                        write=lambda w, dest: w._replace(**{machine.field: dest}), instance=machine.name)
-
-
-def _set_vm(w: World, index: int, field: str, dest) -> World:
-    vms = list(w.vms)
-    vms[index] = vms[index]._replace(**{field: dest})
-    return w._replace(vms=tuple(vms))
 
 
 def _set_site(w: World, index: int, dest) -> World:
