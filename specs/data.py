@@ -15,7 +15,9 @@ b'B'
 from __future__ import annotations
 
 from hvr_model.blockstore.disk import DiskImage
+from hvr_model.hyperv.environment import NetworkStatus
 from hvr_model.hyperv.protocol.protection import ProtectionState
+from hvr_model.hyperv.views import host_up, source_site, vmm_up
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
@@ -76,11 +78,30 @@ def planned_failover_loses_nothing(before, after, args, config) -> bool:
 def unplanned_failover_loses_only_unsent_writes(before, after, args, config) -> bool:
     """Unplanned failover starts from the last replicated point and loses exactly the unsent writes."""
     b, a = before.vms[args.vm].data, after.vms[args.vm].data
-    if b is None:
+    if b is None or args.shutdown_source:
         return True
     held = b.applied_seq()
     return (a.last_failover.lost_writes == tuple(b.history[held:])
             and a.source_disks() == replay(_blank(b), b.history[:held]))
+
+
+def shutdown_and_synchronize_loses_nothing(before, after, args, config) -> bool:
+    """ASR's "shut down source and synchronize" with the primary and the link up: nothing lost (REQ-25)."""
+    b, a = before.vms[args.vm], after.vms[args.vm].data
+    if a is None or not args.shutdown_source or not _reachable_with_link(before, b) or b.data.phase != "delta":
+        return True
+    return a.last_failover.lost_writes == () and a.source_disks() == b.data.source_disks()
+
+
+def _reachable_with_link(w, vm) -> bool:
+    old = source_site(vm)
+    return (host_up(w, old) and vmm_up(w, old) and host_up(w, 1 - old) and not vm.unclosed_log
+            and w.network is NetworkStatus.CONNECTED)
+
+
+def _synchronized_unsent_writes(before, after, args, config) -> bool:
+    b = before.vms[args.vm].data
+    return bool(args.shutdown_source) and b is not None and b.phase == "delta" and b.applied_seq() < len(b.history)
 
 
 def _unplanned_failover_loses_writes(before, after, args, config) -> bool:
@@ -135,6 +156,13 @@ PROPERTIES = (
                "Unplanned failover: the new source is the last replicated prefix; lost = exactly the unsent writes.",
                frozenset({"unplanned_failover"}), unplanned_failover_loses_only_unsent_writes,
                witness="unplanned_failover_loses_writes", applies=_has_data),
+    AlwaysStep("shutdown_and_synchronize_loses_nothing", ("REQ-25",),
+               "Unplanned failover with the source shut down and synchronized first loses nothing.",
+               frozenset({"unplanned_failover"}), shutdown_and_synchronize_loses_nothing,
+               witness="unsent_writes_synchronized_at_failover", applies=_has_data),
+    SometimesStep("unsent_writes_synchronized_at_failover", ("REQ-25",),
+                  "An unplanned failover with the option finds writes not yet sent, and sends them.",
+                  frozenset({"unplanned_failover"}), _synchronized_unsent_writes, applies=_has_data),
     SometimesStep("unplanned_failover_loses_writes", ("REQ-25",),
                   "An unplanned failover does lose unsent writes (and reports them).",
                   frozenset({"unplanned_failover"}), _unplanned_failover_loses_writes, applies=_has_data),

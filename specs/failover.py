@@ -16,8 +16,13 @@ from hvr_model.hyperv.views import host_up, replica_site, replication_mode, sour
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
+from .applicability import takes_event
+
 __all__ = ["workload_serves_from_replica_only_after_commit", "unplanned_failover_leaves_vm_unprotected",
-           "planned_failover_leaves_vm_protected", "PROPERTIES"]
+           "planned_failover_leaves_vm_protected", "prepared_primary_stays_off", "PROPERTIES"]
+
+_FAILED_JOBS = frozenset({"enable_protection_failed", "planned_failover_failed", "unplanned_failover_failed"})
+_CANCELLED_JOBS = frozenset({"planned_failover_cancelled", "unplanned_failover_cancelled"})
 
 P = ProtectionState
 _PLANNED = (P.PLANNED_FAILOVER_PENDING_COMMIT, P.PLANNED_FAILOVER_COMMITTED)
@@ -34,8 +39,12 @@ def _replica_booted_before_commit(w, config) -> bool:
 
 
 def unplanned_failover_leaves_vm_unprotected(w, config) -> bool:
-    """After an unplanned failover nothing replicates and no site holds a replica (REQ-26)."""
-    return all(vm.phase is ReplicationPhase.DISABLED and vm.unsent == 0
+    """After an unplanned failover nothing replicates and no site holds a replica (REQ-26).
+
+    The old primary's pending log is kept until commit (a Cancel Failover resumes from it,
+    REQ-30 b), but nothing sends it.
+    """
+    return all(vm.phase is ReplicationPhase.DISABLED
                and replication_mode(w, i, replica_site(vm)) == "None"
                for i, vm in enumerate(w.vms) if vm.protection in _UNPLANNED)
 
@@ -50,10 +59,54 @@ def _failed_over(kind):
     return lambda w, config: any(vm.protection in kind for vm in w.vms)
 
 
-def planned_failover_only_with_source_shut_down(before, after, args, config) -> bool:
-    """Planned failover starts only once the source VM is shut down (REQ-24)."""
+def planned_failover_leaves_source_shut_down(before, after, args, config) -> bool:
+    """After a planned failover, ASR's job or Hyper-V's, the old source VM is off (REQ-24)."""
+    vm = after.vms[args.vm]
+    return vm.power[replica_site(vm)] is VmPower.OFF
+
+
+def _planned_failover_of_running_source(before, after, args, config) -> bool:
     vm = before.vms[args.vm]
-    return vm.power[source_site(vm)] is VmPower.OFF
+    return vm.power[source_site(vm)] is not VmPower.OFF
+
+
+def prepared_primary_stays_off(w, config) -> bool:
+    """A primary prepared for Hyper-V's planned failover does not run (REQ-24)."""
+    return all(vm.power[source_site(vm)] is VmPower.OFF for vm in w.vms
+               if vm.phase is ReplicationPhase.PREPARED_FOR_FAILOVER)
+
+
+def _prepared(w, config) -> bool:
+    return any(vm.phase is ReplicationPhase.PREPARED_FOR_FAILOVER for vm in w.vms)
+
+
+def failed_job_changes_nothing(before, after, args, config) -> bool:
+    """A failover or enable job that fails leaves the state as it was (REQ-24, REQ-38)."""
+    return before == after
+
+
+def _taken(before, after, args, config) -> bool:
+    return True
+
+
+def cancelled_failover_job_leaves_vm_unprotected(before, after, args, config) -> bool:
+    """A failover job cancelled while it runs leaves the VM unprotected (REQ-30 a)."""
+    vm = after.vms[args.vm]
+    return (vm.protection is P.UNPROTECTED and vm.phase is ReplicationPhase.DISABLED
+            and vm.active is before.vms[args.vm].active
+            and all(replication_mode(after, args.vm, s) == "None" for s in (0, 1)))
+
+
+def cancel_failover_keeps_relationship(before, after, args, config) -> bool:
+    """Hyper-V's Cancel Failover: the original primary is the source again, the relationship and
+    the recovery points stay, the failed-over copy is off (REQ-30 b)."""
+    b, a = before.vms[args.vm], after.vms[args.vm]
+    return (a.protection is P.PROTECTED and a.active is not b.active and a.phase is not ReplicationPhase.DISABLED
+            and a.older_points == b.older_points and a.power[replica_site(a)] is VmPower.OFF)
+
+
+def _cancel_while_primary_down(before, after, args, config) -> bool:
+    return not host_up(before, replica_site(before.vms[args.vm]))
 
 
 def reverse_replication_after_commit_keeps_active_site(before, after, args, config) -> bool:
@@ -82,10 +135,38 @@ PROPERTIES = (
            "After a planned failover no change is lost and the old primary is ready to replicate back.",
            planned_failover_leaves_vm_protected, witness="planned_failover_happens"),
     Sometimes("planned_failover_happens", ("REQ-24",), "Some VM fails over planned.", _failed_over(_PLANNED)),
-    AlwaysStep("planned_failover_only_with_source_shut_down", ("REQ-24",),
-               "Planned failover is started only with the source VM shut down.",
-               frozenset({"planned_failover"}), planned_failover_only_with_source_shut_down,
-               witness="planned_failover_happens"),
+    AlwaysStep("planned_failover_leaves_source_shut_down", ("REQ-24",),
+               "After a planned failover (the ASR job or Hyper-V's own) the old source VM is off.",
+               frozenset({"planned_failover", "planned_failover_on_replica"}),
+               planned_failover_leaves_source_shut_down, witness="planned_failover_job_shuts_source_down"),
+    SometimesStep("planned_failover_job_shuts_source_down", ("REQ-24",),
+                  "The ASR planned failover job is started with the source VM running.",
+                  frozenset({"planned_failover"}), _planned_failover_of_running_source,
+                  applies=takes_event("planned_failover")),
+    Always("prepared_primary_stays_off", ("REQ-24",),
+           "A primary prepared for Hyper-V's planned failover stays off until the failover or a cancel.",
+           prepared_primary_stays_off, witness="primary_prepared_for_failover"),
+    Sometimes("primary_prepared_for_failover", ("REQ-24",), "Hyper-V's prepare step is taken on a primary.",
+              _prepared, applies=takes_event("prepare_planned_failover")),
+    AlwaysStep("failed_job_changes_nothing", ("REQ-24", "REQ-38"),
+               "An enable or failover job that fails leaves everything as it was.",
+               _FAILED_JOBS, failed_job_changes_nothing, witness="job_fails"),
+    SometimesStep("job_fails", ("REQ-38",), "Some job ends Failed.", _FAILED_JOBS, _taken,
+                  applies=lambda c: any(takes_event(e)(c) for e in _FAILED_JOBS)),
+    AlwaysStep("cancelled_failover_job_leaves_vm_unprotected", ("REQ-30",),
+               "A failover job cancelled while it runs leaves the VM unprotected where it was.",
+               _CANCELLED_JOBS, cancelled_failover_job_leaves_vm_unprotected, witness="failover_job_cancelled"),
+    SometimesStep("failover_job_cancelled", ("REQ-30",), "Some failover job is cancelled.", _CANCELLED_JOBS,
+                  _taken, applies=lambda c: any(takes_event(e)(c) for e in _CANCELLED_JOBS)),
+    AlwaysStep("cancel_failover_keeps_relationship", ("REQ-30",),
+               "Cancel Failover returns the VM to its primary with the relationship and recovery points kept.",
+               frozenset({"cancel_failover"}), cancel_failover_keeps_relationship,
+               witness="cancel_failover_while_primary_down"),
+    SometimesStep("cancel_failover_while_primary_down", ("REQ-30",),
+                  "Cancel Failover is taken while the primary's host is down.",
+                  frozenset({"cancel_failover"}), _cancel_while_primary_down,
+                  applies=lambda c: takes_event("cancel_failover")(c) and any(
+                      f in c.faults for f in ("site_outage", "host_crash"))),
     AlwaysStep("reverse_replication_after_commit_keeps_active_site", ("REQ-28", "REQ-29"),
                "Reverse replication runs only after commit, with the other site up, and keeps the active site.",
                frozenset({"reverse_replicate"}), reverse_replication_after_commit_keeps_active_site,

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from hvr_model.hyperv.protocol.replication import DiskCopy, ReplicationPhase, RESYNC_PHASES
+from hvr_model.hyperv.protocol.replication import DiskCopy, ReplicationPhase, RESYNC_PHASES, TRACKING_PHASES
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
@@ -52,6 +52,53 @@ def resync_completion_resets_recovery_points(before, after, args, config) -> boo
     return not vm.older_points and vm.unsent == 0
 
 
+def resume_after_error_keeps_pending_logs(before, after, args, config) -> bool:
+    """Resuming after a fixed non-recoverable error continues from the pending logs, no resync (REQ-21)."""
+    b, a = before.vms[args.vm], after.vms[args.vm]
+    return b.phase is not ReplicationPhase.ERROR or (a.phase is ReplicationPhase.REPLICATING and a.unsent == b.unsent)
+
+
+def _resumed_from_error_with_pending_log(before, after, args, config) -> bool:
+    b = before.vms[args.vm]
+    return b.phase is ReplicationPhase.ERROR and b.unsent > 0
+
+
+def writes_are_tracked_while_replication_runs(before, after, args, config) -> bool:
+    """Every guest write in a tracking phase, a resync's included, reaches the log (REQ-08, 16)."""
+    b, a = before.vms[args.vm], after.vms[args.vm]
+    if b.phase not in TRACKING_PHASES or b.unsent >= config.bounds.log_threshold:
+        return True
+    return a.unsent == b.unsent + 1
+
+
+def _write_during_resync(before, after, args, config) -> bool:
+    return before.vms[args.vm].phase in RESYNC_PHASES
+
+
+def _churn_while_replicating(before, after, args, config) -> bool:
+    return before.vms[args.vm].phase is ReplicationPhase.REPLICATING
+
+
+def offline_vhd_change_requires_resync(before, after, args, config) -> bool:
+    """A VHD changed while tracking was off makes the logs useless: a resync is required (REQ-16)."""
+    vm = after.vms[args.vm]
+    return vm.phase is ReplicationPhase.WAITING_FOR_START_RESYNCHRONIZE and vm.unsent == 0
+
+
+def manual_resync_policy_waits_for_operator(before, after, args, config) -> bool:
+    """The engine starts a resync itself only when the replication settings say so (REQ-18)."""
+    return config.policy.resynchronization != "manual"
+
+
+def held_logs_only_during_offline_initial_replication(w, config) -> bool:
+    """Deltas held on the replica exist only until the import merges them (REQ-09)."""
+    return all(vm.phase is IR for vm in w.vms if vm.held_logs)
+
+
+def _logs_held(w, config) -> bool:
+    return any(vm.held_logs for vm in w.vms)
+
+
 _RESYNC_FAULTS = ("site_outage", "host_crash", "non_recoverable_error", "log_corruption")
 
 
@@ -84,4 +131,37 @@ PROPERTIES = (
                "Completing a resync leaves no older recovery point and nothing unsent.",
                frozenset({"complete_resynchronization"}), resync_completion_resets_recovery_points,
                witness="unplanned_failover_cancels_resync"),
+    AlwaysStep("resume_after_error_keeps_pending_logs", ("REQ-21",),
+               "Resuming after a non-recoverable error continues from the pending logs, with no resync.",
+               frozenset({"resume_replication"}), resume_after_error_keeps_pending_logs,
+               witness="resumed_from_error_with_pending_log"),
+    SometimesStep("resumed_from_error_with_pending_log", ("REQ-21",),
+                  "Replication is resumed from Error with a log pending.", frozenset({"resume_replication"}),
+                  _resumed_from_error_with_pending_log,
+                  applies=lambda c: "non_recoverable_error" in c.faults and takes_event("guest_write")(c)),
+    AlwaysStep("writes_are_tracked_while_replication_runs", ("REQ-08", "REQ-16"),
+               "Every guest write in a tracking phase, a resync's included, goes to the replication log.",
+               frozenset({"guest_write"}), writes_are_tracked_while_replication_runs,
+               witness="write_tracked_during_resync"),
+    SometimesStep("write_tracked_during_resync", ("REQ-16",), "The guest writes while a resync runs.",
+                  frozenset({"guest_write"}), _write_during_resync,
+                  applies=lambda c: takes_event("guest_write")(c) and _resync_can_start(c)),
+    SometimesStep("churn_forces_resync_while_replicating", ("REQ-16",),
+                  "Writes faster than the link fill the log past the limit while replicating: resync.",
+                  frozenset({"logs_exceed_threshold"}), _churn_while_replicating,
+                  applies=takes_event("guest_write")),
+    AlwaysStep("offline_vhd_change_requires_resync", ("REQ-16",),
+               "A VHD changed while tracking was off leaves the VM waiting for a resync, its logs dropped.",
+               frozenset({"vhd_changed_offline"}), offline_vhd_change_requires_resync,
+               witness="churn_forces_resync_while_replicating"),
+    AlwaysStep("manual_resync_policy_waits_for_operator", ("REQ-18",),
+               "The engine starts a resync itself only under an automatic or scheduled policy.",
+               frozenset({"auto_start_resynchronization"}), manual_resync_policy_waits_for_operator,
+               witness="unplanned_failover_cancels_resync"),
+    Always("held_logs_only_during_offline_initial_replication", ("REQ-09",),
+           "Deltas sent during an offline initial replication are held only until the import merges them.",
+           held_logs_only_during_offline_initial_replication, witness="logs_held_until_import"),
+    Sometimes("logs_held_until_import", ("REQ-09",), "A delta is held on the replica before the import.",
+              _logs_held, applies=lambda c: c.policy.initial_replication == "offline"
+              and takes_event("guest_write")(c) and takes_event("enable_protection")(c)),
 )

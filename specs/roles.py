@@ -41,8 +41,12 @@ def _vm_runs_on_recovery_site(w, config) -> bool:
 ORCHESTRATION_SITES = {
     "enable_protection": "both", "finalize_protection": "source", "disable_protection": "source",
     "planned_failover": "both", "unplanned_failover": "replica", "change_recovery_point": "source",
-    "commit": "source", "cancel_failover": "source", "reverse_replicate": "both",
+    "commit": "source", "reverse_replicate": "both",
     "test_failover": "replica", "cleanup_test_failover": "replica",
+    # A job that ends Failed needs only the vault to have taken it (REQ-38); a cancelled one had
+    # started, through the servers its operation needs (REQ-30 a).
+    "enable_protection_failed": "vault", "planned_failover_failed": "vault", "unplanned_failover_failed": "vault",
+    "planned_failover_cancelled": "both", "unplanned_failover_cancelled": "replica",
 }
 _PLAN_STEPS = ("start_planned_recovery_plan", "start_unplanned_recovery_plan", "start_test_recovery_plan",
                "complete_shutdown_step", "complete_failover_step", "complete_boot_group",
@@ -55,7 +59,7 @@ def _needed_sites(w, args) -> tuple[int, ...]:
     if where is None:
         return ()
     vm = w.vms[args.vm]
-    return {"both": (0, 1), "source": (source_site(vm),), "replica": (replica_site(vm),)}[where]
+    return {"both": (0, 1), "source": (source_site(vm),), "replica": (replica_site(vm),), "vault": ()}[where]
 
 
 def orchestration_needs_vault_and_vmm(before, after, args, config) -> bool:

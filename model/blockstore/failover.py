@@ -52,6 +52,7 @@ class FailoverOperations:
         if not -len(self.replica.points) <= point < len(self.replica.points):
             raise DataPathError(f"no recovery point {point}: the replica keeps {len(self.replica.points)}")
         self._old_history = tuple(self.history)
+        self._old_logs = (tuple(self.writers), tuple(self.last_applied), self.phase)
         held = self.applied_seq(point)
         report = FailoverReport(kind, tuple(self.history[held:]), self.replica.points[point].point_id)
         self.images[self.target] = self.replica.point_disks(point)
@@ -66,23 +67,29 @@ class FailoverOperations:
     def change_recovery_point(self, point: int) -> FailoverReport:
         """Before commit, fail over to another recovery point instead (REQ-27)."""
         self._require("failed_over")
-        kind, running = self.last_failover.kind, self.running
+        kind, running, old_logs = self.last_failover.kind, self.running, self._old_logs
         self.source, self.history = self.target, list(self._old_history)
         report = self.fail_over(kind, point)
-        self.running = running      # the failed-over VM restarts from the other point
+        self.running, self._old_logs = running, old_logs   # the failed-over VM restarts from the other point
         return report
 
     def cancel_failover(self) -> None:
-        """Undo the failover: the original source is the source again, unprotected (REQ-30)."""
+        """Hyper-V's Cancel Failover (REQ-30 b): the failover disk is discarded, the original source
+        is the source again with its pending logs, and the replica keeps every recovery point,
+        so the VM can fail over again (to another point, too)."""
         self._require("failed_over")
+        writers, applied, phase = self._old_logs
         self.source, self.history, self.running = self.target, list(self._old_history), False
-        self.disable_protection()
+        self.images[self.target] = self.replica.disks
+        self.writers, self.last_applied = [w.copy() for w in writers], list(applied)
+        self.phase, self.chosen_point, self.last_failover = phase, -1, None
+        self._old_history, self._old_logs = (), ()
 
     def commit(self) -> None:
         """Keep the chosen point; the other points are deleted and cannot be chosen any more."""
         self._require("failed_over")
         self.replica = self.replica.keep_point(self.chosen_point)
-        self.phase = "committed"
+        self.phase, self._old_logs = "committed", ()
 
     def reverse_replicate(self) -> bool:
         """Replicate back to the old source (REQ-28).

@@ -89,6 +89,8 @@ class ReplicatedVm(FailoverOperations):
         self.chosen_point = -1
         self.refusal: str | None = None          # set by the model when an operation was refused
         self._old_history: tuple[GuestWrite, ...] = ()   # the old source's history, until commit
+        self._old_logs: tuple = ()      # the old source's writers, applied ids and phase, until commit
+        self.held: tuple = ()       # offline IR: (one log per disk, writes) held on the replica until import
 
     # -- as a value (the model keeps small ones in its explored states) -------------------------
     def copy(self) -> "ReplicatedVm":
@@ -96,6 +98,9 @@ class ReplicatedVm(FailoverOperations):
         twin = copy.copy(self)
         twin.images, twin.history, twin.copied = list(self.images), list(self.history), list(self.copied)
         twin.writers = [w.copy() for w in self.writers]
+        if self._old_logs:
+            writers, applied, phase = self._old_logs
+            twin._old_logs = (tuple(w.copy() for w in writers), applied, phase)
         twin.point_seq, twin.last_applied = dict(self.point_seq), list(self.last_applied)
         twin._frozen_key = twin._frozen_hash = None
         return twin
@@ -122,11 +127,16 @@ class ReplicatedVm(FailoverOperations):
         writers = tuple((w.open_log.header.log_id - applied, w.open_log.entries)
                         for w, applied in zip(self.writers, self.last_applied))
         failover = self.last_failover and (self.last_failover.kind, self.last_failover.lost_writes)
+        old_logs = None
+        if self.phase == "failed_over" and self._old_logs:
+            writers, applied, phase = self._old_logs
+            old_logs = (tuple((w.open_log.header.log_id - a, w.open_log.entries) for w, a in zip(writers, applied)),
+                        phase)
         # chosen_point is -1 (latest), -2, ...: kept as its distance from the latest, because
         # Python hashes -1 and -2 alike and fingerprinting searches key states by their hash.
         return (self.phase, self.source, self.running, tuple(self.images), tuple(self.history),
                 self._replica_key(), self.snapshot, tuple(self.copied), writers, failover,
-                -1 - self.chosen_point, cycle, before, self.refusal)
+                -1 - self.chosen_point, cycle, before, old_logs, tuple(c for _, c in self.held), self.refusal)
 
     def _replica_key(self) -> tuple | None:
         if self.replica is None:
@@ -214,11 +224,26 @@ class ReplicatedVm(FailoverOperations):
         self.replica = ReplicaVm.seeded(self.images[self.target], self.retention)
         self.point_seq = {0: self._writes_before_open_logs()}
         self.snapshot, self.phase = None, "delta"
+        held, self.held = self.held, ()
+        for wire, _ in held:              # offline IR: the held deltas, in order, after the import
+            self.receive(list(wire))
         self.replicate()
 
+    def send_held_logs(self) -> int:
+        """Offline initial replication: send a delta now; the replica holds it until the import (REQ-09).
+
+        Returns the writes sent. Raises :class:`DataPathError` outside an initial replication.
+        """
+        self._require("initial_replication")
+        logs = [w.switch() for w in self.writers]
+        sent = sum(len(log.entries) for log in logs)
+        self.held += ((tuple(hrl.encode(log, self.hosts[self.source].credential) for log in logs), sent),)
+        return sent
+
     def _writes_before_open_logs(self) -> int:
-        """Writes older than everything in the open logs (what the snapshot or the old source holds)."""
-        return len(self.history) - sum(len(w.open_log.entries) for w in self.writers)
+        """Writes older than everything in the open and held logs (what the snapshot or the old source holds)."""
+        held = sum(count for _, count in self.held)
+        return len(self.history) - sum(len(w.open_log.entries) for w in self.writers) - held
 
     # -- delta replication (REQ-10, 12, 37) -----------------------------------------------------
     def replicate(self) -> int:
@@ -291,11 +316,11 @@ class ReplicatedVm(FailoverOperations):
         """Logs can no longer be trusted (unclosed, too large, invalid): drop them, resync instead."""
         # An interrupted initial copy leaves no recovery point: nothing to fail over to until
         # the resync completes it.
-        self.snapshot, self.writers, self.phase = None, [], "resync_required"
+        self.snapshot, self.writers, self.held, self.phase = None, [], (), "resync_required"
 
     def disable_protection(self) -> None:
         """Remove the replication relationship (REQ-07); the replica's data stays where it is."""
-        self.snapshot, self.writers, self.replica, self.copied = None, [], None, []
+        self.snapshot, self.writers, self.replica, self.copied, self.held = None, [], None, [], ()
         self.point_seq, self.phase = {}, "unprotected"
 
     def resync(self) -> list[ResyncReport]:

@@ -110,7 +110,8 @@ class SynchronousProduct:
         Objects whose methods, looked up by the names the rows use, are the
         guards ``(state, args) -> bool`` and effects ``(state, args) -> state``.
     guard_requirements : mapping, optional
-        Guard name -> the requirement it implements, cited in refusals.
+        Guard name -> the requirement it implements, cited in refusals; a ``(guard, event)``
+        key overrides it for one event (a guard shared by events of different requirements).
 
     Raises
     ------
@@ -218,6 +219,11 @@ class SynchronousProduct:
     def _unknown(self, label: str) -> str:
         return "no such event in this model"
 
+    def guard_requirement(self, guard: str, event: str | None) -> str | None:
+        """The requirement ``guard`` implements for ``event``: a ``(guard, event)`` key of
+        ``guard_requirements`` first, then ``guard`` alone."""
+        return self.guard_requirements.get((guard, event)) or self.guard_requirements.get(guard)
+
     def refusal_reasons(self, w: Any, event: BoundEvent) -> list[str]:
         """Why ``event`` is not enabled in ``w``: a wrong machine state, or the guards that fail."""
         return [reason for reason, _ in self.refusal(w, event)]
@@ -236,7 +242,8 @@ class SynchronousProduct:
             failing = [[g for g in row.conditions if not self.guard(g)(w, event.args)] for row in rows]
             if all(failing):
                 for guard in dict.fromkeys(failing[0]):
-                    out.append((f"{p.machine.name} guard failed: {guard}", self.guard_requirements.get(guard)))
+                    out.append((f"{p.machine.name} guard failed: {guard}",
+                                self.guard_requirement(guard, event.args.event)))
         return out
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from ..checker.properties import Always
 from ..hyperv.config import Config, load_config
 from ..hyperv.describe import describe
-from ..hyperv.events import EVENTS, canonical_event
+from ..hyperv.events import EVENTS, JOB_OUTCOMES, canonical_event, job_event
 from ..hyperv.guards import Args
 from ..hyperv.state import SITE_NAMES, World
 from ..hyperv.mutants import system_for
@@ -58,10 +58,15 @@ class Oracle:
         return sorted({label for label, _ in self.system.successors(self.state)})
 
     def label(self, event: str, **params) -> str:
-        """The label of ``event`` with ``params`` (vm and site by name, disk, block, data)."""
+        """The label of ``event`` with ``params`` (vm and site by name, disk, block, data, options).
+
+        ``job`` ("Succeeded", "Failed", "Cancelled") names how the operation's job ended
+        (REQ-30, 38); ``shutdown_source`` (bool) is unplanned failover's option (REQ-25).
+        """
         name = canonical_event(event)
         if name is None:
             raise UnknownEvent(f"unknown event {event!r}")
+        name = self._job_outcome(event, name, params.pop("job", None))
         takes = set(EVENTS[name].params)
         if name == "guest_write" and self.config.data is not None:
             takes |= {"disk", "block", "data"}
@@ -69,12 +74,26 @@ class Oracle:
             raise UnknownEvent(f"{event} takes {', '.join(sorted(takes)) or 'no parameters'}, "
                                f"not {', '.join(sorted(set(params) - takes))}")
         args = Args(name, self._vm(params.pop("vm", None)), self._site(params.pop("site", None)),
-                    params.pop("disk", None), params.pop("block", None), params.pop("data", None))
+                    params.pop("disk", None), params.pop("block", None), params.pop("data", None),
+                    shutdown_source=params.pop("shutdown_source", False) if "shutdown_source" in takes else None)
         label = event_label(name, self.config, args)
         if label not in self.system.event_by_label:
             raise UnknownEvent(f"{label} does not exist in configuration {self.config.name!r} "
                                f"(parameters: {', '.join(EVENTS[name].params) or 'none'})")
         return label
+
+    @staticmethod
+    def _job_outcome(event: str, name: str, job) -> str:
+        if job is None:
+            return name
+        if job not in JOB_OUTCOMES:
+            raise UnknownEvent(f"{event}: job must be one of {', '.join(JOB_OUTCOMES)}, got {job!r}")
+        outcome = job_event(name, job)
+        if outcome is None:
+            known = [s.job for s in EVENTS.values() if s.operation == name]
+            raise UnknownEvent(f"{event}: the model has no {job} job of this operation "
+                               f"(it has: {', '.join(['Succeeded', *known])})")
+        return outcome
 
     def _vm(self, name):
         if name is None:

@@ -34,7 +34,8 @@ __all__ = ["TraceMalformed", "TraceFailure", "TraceResult", "check_trace", "chec
 FORMAT, VERSION = "hvr-model-trace", 1
 DEFAULT_MAX_UNOBSERVED = 8
 _HEADER_KEYS = {"format", "version", "config", "observed", "comment"}
-_PARAM_TYPES = {"vm": str, "site": str, "disk": int, "block": int, "data": str}
+_PARAM_TYPES = {"vm": str, "site": str, "disk": int, "block": int, "data": str, "shutdown_source": bool,
+                "job": str}
 
 
 class TraceMalformed(ValueError):
@@ -143,9 +144,12 @@ def _event(oracle: Oracle, paths: frozenset[str], n: int, line: str) -> _Event:
     if not isinstance(name, str) or canonical_event(name) is None:
         raise TraceMalformed(n, f"unknown or missing event {name!r}")
     expect, _ = item.pop("expect", {}), item.pop("comment", None)
+    error = item.pop("error", None)
+    if error is not None and (not isinstance(error, str) or item.get("job") != "Failed"):
+        raise TraceMalformed(n, f'{name}: "error" is a text, and only for a job that ended "Failed"')
     for key, value in item.items():
         kind = _PARAM_TYPES.get(key)
-        if kind is None or isinstance(value, bool) or not isinstance(value, kind):
+        if kind is None or (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             raise TraceMalformed(n, f"{name}: parameter {key!r} is unknown or of the wrong type")
     try:
         label = oracle.label(name, **item)

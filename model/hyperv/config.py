@@ -28,11 +28,12 @@ __all__ = ["Config", "VmConfig", "PlanGroup", "Policy", "Bounds", "DataConfig", 
 
 #: Environment actions a configuration may enable (REQUIREMENTS, "Faults").
 FAULTS = ("site_outage", "vmm_server_outage", "host_crash", "network_partition", "vault_outage",
-          "non_recoverable_error", "group_script_fails", "log_corruption")
+          "non_recoverable_error", "group_script_fails", "log_corruption", "offline_disk_change")
 POST_ACTIONS = ("none", "manual", "script")
 COPY_FREQUENCIES = ("30s", "5min", "15min")
 INITIAL_REPLICATION = ("online", "scheduled", "offline")
 AUTHENTICATION = ("kerberos", "certificate")
+RESYNCHRONIZATION = ("automatic", "scheduled", "manual")
 MAX_GROUPS = 7
 
 
@@ -63,6 +64,7 @@ class Policy:
     initial_replication: str = "online"
     authentication: str = "kerberos"
     port: int = 80
+    resynchronization: str = "automatic"   # who starts a required resync (REQ-18): the engine, or an operator
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,9 @@ def _parse_policy(raw: Any) -> Policy:
                                     raw.get("initial_replication", d.initial_replication), INITIAL_REPLICATION),
         authentication=_choice("policy.authentication", raw.get("authentication", d.authentication),
                                AUTHENTICATION),
-        port=_int_range("policy.port", raw.get("port", d.port), 1, 65535))
+        port=_int_range("policy.port", raw.get("port", d.port), 1, 65535),
+        resynchronization=_choice("policy.resynchronization", raw.get("resynchronization", d.resynchronization),
+                                  RESYNCHRONIZATION))
     if policy.app_consistent_snapshot_hours and \
             policy.app_consistent_snapshot_hours >= max(policy.recovery_point_retention_hours, 1):
         raise ConfigError("policy.app_consistent_snapshot_hours: must be less than "

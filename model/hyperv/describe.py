@@ -22,7 +22,8 @@ def _vm_view(w: World, i: int, config: Config) -> dict[str, str]:
     vm, name = w.vms[i], config.vms[i].name
     out = {f"vm[{name}].{field}": str(getattr(vm, field))
            for field in ("protection", "phase", "active", "test", "snapshot", "unsent", "unclosed_log",
-                         "retries", "older_points", "chosen_point")}
+                         "retries", "older_points", "chosen_point", "source_needs_resync", "held_logs",
+                         "missed_cycles")}
     for s, site in enumerate(SITE_NAMES):
         out[f"vm[{name}].power[{site}]"] = str(vm.power[s])
         out[f"vm[{name}].mode[{site}]"] = replication_mode(w, i, s)

@@ -16,7 +16,8 @@ from .protocol.recovery_plan import PlanKind
 from .protocol.replication import TRACKING_PHASES, DiskCopy
 from .protocol.vm_role import VmPower
 from .state import VmState, World, update_vm as _update_vm, with_vms
-from .views import replica_site, source_site
+from .environment import NetworkStatus
+from .views import host_up, replica_site, source_site, vmm_up
 
 __all__ = ["Effects"]
 
@@ -104,7 +105,8 @@ class Effects:
 
     def reset_disk_copies(self, w: World, a: Args) -> World:
         """No relationship any more: nothing copied, no replica to be diverged from."""
-        return _update_vm(w, a.vm, disks=(DiskCopy.PENDING,) * len(w.vms[a.vm].disks), diverged_replica=False)
+        return _update_vm(w, a.vm, disks=(DiskCopy.PENDING,) * len(w.vms[a.vm].disks), diverged_replica=False,
+                          missed_cycles=False, source_needs_resync=False)
 
     # -- replication logs (REQ-10, 16, 21) ------------------------------------------------
     def append_to_log(self, w: World, a: Args) -> World:
@@ -117,8 +119,24 @@ class Effects:
         return _update_vm(w, a.vm, older_points=self.config.older_recovery_points)
 
     def discard_logs(self, w: World, a: Args) -> World:
-        w = _update_vm(w, a.vm, unsent=0, unclosed_log=False)
+        w = _update_vm(w, a.vm, unsent=0, unclosed_log=False, held_logs=False)
         return _on_data(w, a, lambda d: d.require_resync() if d.phase in _TRACKING else None)
+
+    def hold_logs_on_replica(self, w: World, a: Args) -> World:
+        """Offline initial replication: the delta is sent and held until the import (REQ-09)."""
+        w = _update_vm(w, a.vm, unsent=0, held_logs=True)
+        return _on_data(w, a, lambda d: d.send_held_logs())
+
+    def merge_held_logs(self, w: World, a: Args) -> World:
+        """The import done, the held logs are merged (the data path does it as it seeds the replica)."""
+        return _update_vm(w, a.vm, held_logs=False)
+
+    def miss_cycle(self, w: World, a: Args) -> World:
+        """A replication cycle was missed: the statistics window remembers it (REQ-22)."""
+        return _update_vm(w, a.vm, missed_cycles=True)
+
+    def reset_statistics(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, missed_cycles=False)
 
     def reset_retries(self, w: World, a: Args) -> World:
         return _update_vm(w, a.vm, retries=0)
@@ -136,9 +154,40 @@ class Effects:
         """Planned failover sends what was not yet replicated (REQ-24)."""
         return self.ship_logs(w, a)
 
-    def discard_unsent_log(self, w: World, a: Args) -> World:
-        """Unplanned failover starts from what was replicated; the rest is lost (REQ-25)."""
-        return self.discard_logs(w, a)
+    def shut_down_old_source(self, w: World, a: Args) -> World:
+        """The ASR planned failover job shuts the source VM down itself (REQ-24).
+
+        Effects run after the machines moved: the old source is now the replica side.
+        """
+        vm = w.vms[a.vm]
+        w = _update_vm(w, a.vm, power=_with_power(vm, replica_site(vm), VmPower.OFF))
+        return _on_data(w, a, lambda d: d.shutdown())
+
+    def shut_down_and_synchronize(self, w: World, a: Args) -> World:
+        """ASR's "shut down source and synchronize" (REQ-25): a reachable source is shut down and,
+        when the link is up and its log closed, sends what it had not; otherwise the failover goes
+        on with what was replicated."""
+        vm, old = w.vms[a.vm], replica_site(w.vms[a.vm])
+        if vm.power[old] is VmPower.OFF and (not host_up(w, old) or not vmm_up(w, old)):
+            return w
+        w = _update_vm(w, a.vm, power=_with_power(vm, old, VmPower.OFF))
+        w = _on_data(w, a, lambda d: d.shutdown())
+        link = w.network is NetworkStatus.CONNECTED and host_up(w, 0) and host_up(w, 1)
+        if not link or vm.unclosed_log or vm.source_needs_resync:
+            return w
+        w = _update_vm(w, a.vm, unsent=0)
+        return _on_data(w, a, lambda d: d.replicate() if d.phase == "delta" else None)
+
+    def note_source_needs_resync(self, w: World, a: Args) -> World:
+        return _update_vm(w, a.vm, source_needs_resync=True)
+
+    def drop_old_source_log(self, w: World, a: Args) -> World:
+        """Commit: the old source's pending log can no longer be sent anywhere (REQ-27, 28)."""
+        return _update_vm(w, a.vm, unsent=0, unclosed_log=False, source_needs_resync=False)
+
+    def discard_failover_point(self, w: World, a: Args) -> World:
+        """Cancel Failover discards the failover disk; every recovery point stays (REQ-30 b)."""
+        return _update_vm(w, a.vm, chosen_point=0)
 
     def select_other_recovery_point(self, w: World, a: Args) -> World:
         chosen = 1 - w.vms[a.vm].chosen_point
@@ -196,7 +245,7 @@ class Effects:
         return _on_data(w, a, lambda d: d.write(a.disk, a.block, a.value.encode()))
 
     def fail_over_to_replica(self, w: World, a: Args) -> World:
-        kind = "planned" if a.event == "planned_failover" else "unplanned"
+        kind = "planned" if a.event in ("planned_failover", "planned_failover_on_replica") else "unplanned"
         return _on_data(w, a, lambda d: d.fail_over(kind))
 
     def deliver_corrupted_log(self, w: World, a: Args) -> World:
@@ -230,6 +279,17 @@ class Effects:
 
     def next_group(self, w: World, a: Args) -> World:
         return w._replace(plan_group=w.plan_group + 1)
+
+    def shut_down_plan_vms(self, w: World, a: Args) -> World:
+        """The plan's shutdown step: ASR shuts down every plan VM that still runs (REQ-24, 33)."""
+        for i in range(len(w.vms)):
+            if self.config.group_of(i) is not None and self._running(w.vms[i]):
+                w = self.shut_down_workload(w, a._replace(vm=i))
+        return w
+
+    @staticmethod
+    def _running(vm: VmState) -> bool:
+        return vm.power[source_site(vm)] is not VmPower.OFF
 
     def end_plan(self, w: World, a: Args) -> World:
         return w._replace(plan_kind=PlanKind.NONE, plan_group=0)

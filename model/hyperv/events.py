@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EventSpec", "EVENTS", "KINDS", "PROTOCOL_KINDS", "ALIASES", "canonical_event"]
+__all__ = ["EventSpec", "EVENTS", "KINDS", "PROTOCOL_KINDS", "ALIASES", "OPTIONS", "JOB_OUTCOMES", "canonical_event",
+           "job_event"]
 
 KINDS = ("orchestration", "engine", "operator", "guest", "environment")
 PROTOCOL_KINDS = frozenset({"orchestration", "engine", "operator"})
@@ -29,10 +30,32 @@ class EventSpec:
     asr_operation: str | None = None  # the ASR operation name, for orchestration events
     fault: str | None = None          # the config fault that enables this environment event
     doc: str = ""
+    job: str | None = None            # "Failed" or "Cancelled": an unsuccessful job of ``operation``
+    operation: str | None = None      # the event whose job this one ends (with ``job``)
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Boolean options of the operation (bound over False and True; see :data:`OPTIONS`)."""
+        return tuple(p for p in self.params if p in OPTIONS)
 
 
-def _e(kind, params, reqs, asr=None, fault=None, doc=""):
-    return EventSpec(kind, tuple(params), tuple(reqs), asr, fault, doc)
+#: Options an operation may take, as event parameters (False when a trace leaves them out).
+OPTIONS = {"shutdown_source": "ASR unplanned failover: shut the source VM down and synchronize its "
+                              "latest data first, when the primary is reachable (REQ-25)"}
+
+#: Job outcomes a trace may record (``"job"``); Succeeded is the event itself.
+JOB_OUTCOMES = ("Succeeded", "Failed", "Cancelled")
+
+
+def _e(kind, params, reqs, asr=None, fault=None, doc="", job=None, operation=None):
+    return EventSpec(kind, tuple(params), tuple(reqs), asr, fault, doc, job, operation)
+
+
+def _job(operation: str, outcome: str, reqs, doc: str) -> EventSpec:
+    base = EVENTS[operation]
+    # The options are the job's, not its outcome's: a failed or cancelled job takes none.
+    params = tuple(p for p in base.params if p not in OPTIONS)
+    return _e(base.kind, params, reqs, base.asr_operation, doc=doc, job=outcome, operation=operation)
 
 
 _VM = ("vm",)
@@ -41,11 +64,12 @@ EVENTS: dict[str, EventSpec] = {
     "enable_protection": _e("orchestration", _VM, ["REQ-06"], "EnableProtection"),
     "finalize_protection": _e("orchestration", _VM, ["REQ-06"], "EnableProtection"),
     "disable_protection": _e("orchestration", _VM, ["REQ-07"], "DisableProtection"),
-    "planned_failover": _e("orchestration", _VM, ["REQ-24", "REQ-26"], "PlannedFailover"),
-    "unplanned_failover": _e("orchestration", _VM, ["REQ-25", "REQ-26"], "UnplannedFailover"),
+    "planned_failover": _e("orchestration", _VM, ["REQ-24", "REQ-26"], "PlannedFailover",
+                           doc="the ASR job: shuts the source VM down, ships the last log, fails over"),
+    "unplanned_failover": _e("orchestration", ("vm", "shutdown_source"), ["REQ-25", "REQ-26"],
+                             "UnplannedFailover"),
     "change_recovery_point": _e("orchestration", _VM, ["REQ-27"], "ChangePit"),
     "commit": _e("orchestration", _VM, ["REQ-27"], "Commit"),
-    "cancel_failover": _e("orchestration", _VM, ["REQ-27", "REQ-30"], "CancelFailover"),
     "reverse_replicate": _e("orchestration", _VM, ["REQ-28", "REQ-29"], "ReverseReplicate"),
     "test_failover": _e("orchestration", _VM, ["REQ-31"], "TestFailover"),
     "cleanup_test_failover": _e("orchestration", _VM, ["REQ-31"], "TestFailoverCleanup"),
@@ -70,6 +94,10 @@ EVENTS: dict[str, EventSpec] = {
     "logs_exceed_threshold": _e("engine", _VM, ["REQ-16"]),
     "detect_unclosed_log": _e("engine", _VM, ["REQ-16"]),
     "complete_resynchronization": _e("engine", _VM, ["REQ-18", "REQ-20"]),
+    "auto_start_resynchronization": _e("engine", _VM, ["REQ-18"],
+                                       doc="the engine starts a resync itself (automatic or scheduled policy)"),
+    "monitoring_window_moves_on": _e("engine", _VM, ["REQ-22"],
+                                     doc="the statistics window no longer holds a missed cycle"),
     # An operator on the Hyper-V hosts.
     "start_vm": _e("operator", _VM, ["REQ-04", "REQ-33"]),
     "shutdown_vm": _e("operator", _VM, ["REQ-24", "REQ-33"]),
@@ -79,7 +107,15 @@ EVENTS: dict[str, EventSpec] = {
     "suspend_resynchronization": _e("operator", _VM, ["REQ-19"]),
     "resume_resynchronization": _e("operator", _VM, ["REQ-19"]),
     "cancel_resynchronization": _e("operator", _VM, ["REQ-19"]),
-    "repair_replication": _e("operator", _VM, ["REQ-21"]),
+    "reset_replication_statistics": _e("operator", _VM, ["REQ-22"], doc="Reset-VMReplicationStatistics"),
+    "prepare_planned_failover": _e("operator", _VM, ["REQ-24"],
+                                   doc="Hyper-V: Start-VMFailover -Prepare on the primary (VM off)"),
+    "planned_failover_on_replica": _e("operator", _VM, ["REQ-24"],
+                                      doc="Hyper-V: Start-VMFailover on the replica after the prepare"),
+    "cancel_prepared_failover": _e("operator", _VM, ["REQ-24", "REQ-30"],
+                                   doc="Hyper-V: Stop-VMFailover on the primary (undo the prepare)"),
+    "cancel_failover": _e("operator", _VM, ["REQ-30"],
+                          doc="Hyper-V: Stop-VMFailover on a failed-over, uncommitted replica"),
     # The guest workload.
     "guest_write": _e("guest", _VM, ["REQ-08", "REQ-10"]),
     # Environment: faults and their repair.
@@ -95,9 +131,40 @@ EVENTS: dict[str, EventSpec] = {
     "vault_restored": _e("environment", (), ["REQ-01"], fault="vault_outage"),
     "non_recoverable_error": _e("environment", _VM, ["REQ-21"], fault="non_recoverable_error"),
     "group_script_fails": _e("environment", (), ["REQ-34"], fault="group_script_fails"),
+    "vhd_changed_offline": _e("environment", _VM, ["REQ-16"], fault="offline_disk_change",
+                              doc="a VHD changed while tracking was off (edited offline, restored "
+                                  "from backup, checkpoint reverted)"),
     "receive_corrupted_log": _e("environment", _VM, ["REQ-16", "REQ-37"], fault="log_corruption",
                                 doc="a log damaged on the way reaches the replica"),
 }
+
+# Jobs that end unsuccessfully (REQ-30 a, REQ-38): each is its own event, so tables and
+# counterexamples tell them apart; a trace writes them as the operation with "job".
+EVENTS.update({
+    "enable_protection_failed": _job("enable_protection", "Failed", ["REQ-38"],
+                                     "enabling fails (authentication, authorization or certificate "
+                                     "error): the VM stays unprotected"),
+    "planned_failover_failed": _job("planned_failover", "Failed", ["REQ-24", "REQ-38"],
+                                    "the job cannot shut the source down or its preconditions break: "
+                                    "nothing changes"),
+    "unplanned_failover_failed": _job("unplanned_failover", "Failed", ["REQ-38"],
+                                      "the job's preconditions break while it runs: nothing changes"),
+    "planned_failover_cancelled": _job("planned_failover", "Cancelled", ["REQ-30"],
+                                       "the job is cancelled after it stopped replication: unprotected"),
+    "unplanned_failover_cancelled": _job("unplanned_failover", "Cancelled", ["REQ-30"],
+                                         "the job is cancelled after it stopped replication: unprotected"),
+})
+
+
+def job_event(operation: str, outcome: str) -> str | None:
+    """The event for ``operation`` ending with job ``outcome``, or None if the model has none.
+
+    >>> job_event("planned_failover", "Cancelled"), job_event("commit", "Failed")
+    ('planned_failover_cancelled', None)
+    """
+    if outcome == "Succeeded":
+        return operation
+    return next((n for n, s in EVENTS.items() if s.operation == operation and s.job == outcome), None)
 
 
 #: ASR operation names in snake_case, where they differ from the model's event names.

@@ -19,7 +19,7 @@ from .protocol.vm_role import VmPower
 from .state import World
 from .views import active_faults, host_up, replica_site, source_site, vmm_up
 
-__all__ = ["Args", "Guards", "GUARD_REQUIREMENTS"]
+__all__ = ["Args", "Guards", "GUARD_REQUIREMENTS", "GUARD_REQUIREMENTS_BY_EVENT", "guard_requirement"]
 
 P = ProtectionState
 _FAILOVER_OF_KIND = {"planned_failover": PlanKind.PLANNED, "unplanned_failover": PlanKind.UNPLANNED,
@@ -45,12 +45,52 @@ GUARD_REQUIREMENTS = {
     "log_below_limit": "REQ-16", "log_at_limit": "REQ-16", "unclosed_log": "REQ-16",
     "log_closed_cleanly": "REQ-37", "fault_budget_left": "REQ-01", "vm_not_locked_by_plan": "REQ-33",
     "vm_not_locked_by_plan_unless_shutdown": "REQ-33", "plan_permits_failover": "REQ-33",
-    "plan_permits_start": "REQ-33", "plan_vms_protected": "REQ-33", "plan_vms_off_at_source": "REQ-33",
+    "plan_permits_start": "REQ-33", "plan_vms_protected": "REQ-33",
     "plan_vms_failed_over": "REQ-33", "current_group_started": "REQ-33",
     "group_has_no_post_action": "REQ-34", "group_has_manual_action": "REQ-34", "group_has_script": "REQ-34",
     "more_groups": "REQ-32", "last_group": "REQ-32", "plan_is_planned": "REQ-34",
     "plan_is_not_planned": "REQ-34",
+    "without_source_shutdown": "REQ-25", "with_source_shutdown": "REQ-25", "source_vm_off_or_reachable": "REQ-25",
+    "failed_over_host_up": "REQ-30", "source_log_usable": "REQ-30", "source_needs_resync": "REQ-30",
+    "automatic_resynchronization": "REQ-18", "cycles_missed_in_window": "REQ-22",
+    "not_prepared_for_failover": "REQ-24", "plan_vms_can_be_shut_down": "REQ-24",
+    "offline_initial_replication": "REQ-09",
 }
+
+#: Where a guard shared by several events implements another requirement for one of them:
+#: (guard, event) -> requirement. A refusal cites this one (REQ-24 is planned failover's, not
+#: unplanned failover's).
+GUARD_REQUIREMENTS_BY_EVENT = {
+    ("source_vm_off", "prepare_planned_failover"): "REQ-24",
+    ("source_vm_off", "unplanned_failover"): "REQ-25",
+    ("workload_off", "vhd_changed_offline"): "REQ-16",
+    ("replica_host_up", "test_failover"): "REQ-31",
+    ("replica_host_up", "planned_failover_on_replica"): "REQ-24",
+    ("replica_host_up", "unplanned_failover_cancelled"): "REQ-30",
+    ("source_host_up", "planned_failover_cancelled"): "REQ-30",
+    ("source_host_up", "prepare_planned_failover"): "REQ-24",
+    ("source_host_up", "resume_replication"): "REQ-21",
+    ("log_closed_cleanly", "planned_failover"): "REQ-24",
+    ("log_closed_cleanly", "prepare_planned_failover"): "REQ-24",
+    ("log_closed_cleanly", "resume_replication"): "REQ-21",
+    ("no_test_failover", "planned_failover"): "REQ-31",
+    ("replication_path_up", "planned_failover"): "REQ-24",
+    ("replication_path_up", "prepare_planned_failover"): "REQ-24",
+    ("replication_path_up", "reverse_replicate"): "REQ-28",
+    ("replication_path_up", "enable_protection"): "REQ-06",
+    ("vault_reachable", "planned_failover_failed"): "REQ-38",
+    ("vault_reachable", "unplanned_failover_failed"): "REQ-38",
+    ("vault_reachable", "enable_protection_failed"): "REQ-38",
+}
+
+
+def guard_requirement(guard: str, event: str | None = None) -> str | None:
+    """The requirement ``guard`` implements when it guards ``event`` (REQUIREMENTS.md).
+
+    >>> guard_requirement("source_vm_off", "unplanned_failover"), guard_requirement("source_vm_off")
+    ('REQ-25', 'REQ-24')
+    """
+    return GUARD_REQUIREMENTS_BY_EVENT.get((guard, event)) or GUARD_REQUIREMENTS.get(guard)
 
 
 class Args(NamedTuple):
@@ -62,6 +102,7 @@ class Args(NamedTuple):
     disk: int | None = None
     block: int | None = None     # guest writes in data configurations
     value: str | None = None
+    shutdown_source: bool | None = None   # unplanned failover's option (REQ-25)
 
 
 class Guards:
@@ -121,6 +162,31 @@ class Guards:
         """No copy of the VM runs on its source site (REQ-24, REQ-25)."""
         return self.workload_off(w, a)
 
+    def not_prepared_for_failover(self, w: World, a: Args) -> bool:
+        """A primary prepared for a planned failover stays off until failover or cancel (REQ-24)."""
+        return w.vms[a.vm].phase is not ReplicationPhase.PREPARED_FOR_FAILOVER
+
+    # -- failover options and cancel (REQ-25, REQ-30) ----------------------------------------
+    def with_source_shutdown(self, w: World, a: Args) -> bool:
+        return bool(a.shutdown_source)
+
+    def without_source_shutdown(self, w: World, a: Args) -> bool:
+        return not a.shutdown_source
+
+    def source_vm_off_or_reachable(self, w: World, a: Args) -> bool:
+        """ASR can shut the source down (its host and VMM server are up), or it is off already."""
+        return self.source_vm_off(w, a) or (self.source_host_up(w, a) and self.source_vmm_up(w, a))
+
+    def failed_over_host_up(self, w: World, a: Args) -> bool:
+        """Cancel Failover needs only the host of the failed-over replica (REQ-30 b)."""
+        return self.source_host_up(w, a)
+
+    def source_needs_resync(self, w: World, a: Args) -> bool:
+        return w.vms[a.vm].source_needs_resync
+
+    def source_log_usable(self, w: World, a: Args) -> bool:
+        return not self.source_needs_resync(w, a)
+
     # -- protection ----------------------------------------------------------------------
     def initial_replication_complete(self, w: World, a: Args) -> bool:
         return w.vms[a.vm].phase is ReplicationPhase.REPLICATING
@@ -154,6 +220,16 @@ class Guards:
 
     def deferred_initial_replication(self, w: World, a: Args) -> bool:
         return not self.online_initial_replication(w, a)
+
+    def offline_initial_replication(self, w: World, a: Args) -> bool:
+        return self.config.policy.initial_replication == "offline"
+
+    def automatic_resynchronization(self, w: World, a: Args) -> bool:
+        """The replication settings let the engine start a resync itself (REQ-18)."""
+        return self.config.policy.resynchronization != "manual"
+
+    def cycles_missed_in_window(self, w: World, a: Args) -> bool:
+        return w.vms[a.vm].missed_cycles
 
     def disk_pending(self, w: World, a: Args) -> bool:
         return w.vms[a.vm].disks[a.disk] is DiskCopy.PENDING
@@ -226,8 +302,10 @@ class Guards:
                                   for vm in vms)
                 and len({vm.active for vm in vms}) == 1)
 
-    def plan_vms_off_at_source(self, w: World, a: Args) -> bool:
-        return all(self.workload_off(w, Args(a.event, i)) for i in self.plan_vms)
+    def plan_vms_can_be_shut_down(self, w: World, a: Args) -> bool:
+        """ASR shuts each plan VM down itself: it is off, or its source host is up (REQ-24)."""
+        return all(self.workload_off(w, Args(a.event, i)) or self.source_host_up(w, Args(a.event, i))
+                   for i in self.plan_vms)
 
     def plan_vms_failed_over(self, w: World, a: Args) -> bool:
         failed_over = _PLAN_FAILED_OVER[w.plan_kind]

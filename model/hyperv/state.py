@@ -47,6 +47,9 @@ class VmState(NamedTuple):
     older_points: bool                   # the replica holds recovery points besides the latest
     chosen_point: int                    # 0 = latest recovery point, 1 = an older one (failover)
     diverged_replica: bool               # the replica has not yet been synced since a reverse replication
+    source_needs_resync: bool            # failed over while a resync was due: a cancel brings it back
+    held_logs: bool                      # offline initial replication: logs held on the replica until import
+    missed_cycles: bool                  # the health statistics' window holds a missed cycle (REQ-22)
     data: Any = None                     # the reference block store (ReplicatedVm) in data configurations
 
 
@@ -88,7 +91,7 @@ def _initial_vm(disks: int, protected: bool, data=None) -> VmState:
         power=(VmPower.SERVING, VmPower.OFF),
         disks=(DiskCopy.COPIED if protected else DiskCopy.PENDING,) * disks,
         snapshot=False, unsent=0, unclosed_log=False, retries=0, older_points=False, chosen_point=0,
-        diverged_replica=False, data=data)
+        diverged_replica=False, source_needs_resync=False, held_logs=False, missed_cycles=False, data=data)
 
 
 def initial_world(config: Config, engine_class=None) -> World:

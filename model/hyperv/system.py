@@ -33,7 +33,7 @@ from .config import Config
 from .effects import Effects
 from .environment import NETWORK, SITE, VAULT
 from .events import EVENTS, EventSpec
-from .guards import GUARD_REQUIREMENTS, Args, Guards
+from .guards import GUARD_REQUIREMENTS, GUARD_REQUIREMENTS_BY_EVENT, Args, Guards
 from .protocol import PROTECTION, RECOVERY_PLAN, REPLICATION, TEST_FAILOVER, VM_ROLE
 from .state import SITE_NAMES, World, initial_world, update_vm, with_vms
 
@@ -72,6 +72,8 @@ def event_label(name: str, config: Config, args: Args) -> str:
         parts.append(f"disk={args.disk}")
     if args.block is not None:
         parts += [f"block={args.block}", f"data={args.value}"]
+    if args.shutdown_source:
+        parts.append("shutdown_source=true")
     return f"{name}({', '.join(parts)})"
 
 
@@ -103,7 +105,7 @@ class System(SynchronousProduct):
         self.config, self.machines, self.mutant = config, machines, mutant
         self.tables = {m.name: compile_table(m) for m in machines}
         super().__init__([initial_world(config, effects.engine_class)], self._bind_events(), guards, effects,
-                         GUARD_REQUIREMENTS)
+                         {**GUARD_REQUIREMENTS, **GUARD_REQUIREMENTS_BY_EVENT})
         # Per-VM events read and write only their VM, the sites, the link, the vault and the
         # plan (tests check this), so their outcome is cached on exactly that part of the state.
         self._vm_events = tuple(tuple(e for e in self.events if e.args.vm == i)
@@ -144,8 +146,9 @@ class System(SynchronousProduct):
                 yield from self._data_writes(vm)
                 continue
             disks = range(self.config.vms[vm].disks) if "disk" in spec.params else [None]
-            for disk in disks:
-                yield Args(name, vm, site, disk)
+            options = (False, True) if "shutdown_source" in spec.params else (None,)
+            for disk, option in product(disks, options):
+                yield Args(name, vm, site, disk, shutdown_source=option)
 
     def _data_writes(self, vm: int) -> Iterator[Args]:
         """In data configurations a guest write names its disk, block and value."""

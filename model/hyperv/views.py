@@ -95,10 +95,13 @@ def replication_health(world: World, vm_index: int) -> Health:
         # The first failed cycle is a missed cycle; failing again means it cannot send.
         return Health.CRITICAL if vm.retries > 0 else Health.WARNING
     if vm.phase in (R.READY_FOR_INITIAL_REPLICATION, R.WAITING_FOR_INITIAL_REPLICATION,
-                    R.INITIAL_REPLICATION_IN_PROGRESS, R.SUSPENDED):
+                    R.INITIAL_REPLICATION_IN_PROGRESS, R.SUSPENDED, R.PREPARED_FOR_FAILOVER):
         return Health.WARNING
     if vm.protection in COMMITTED | PENDING_COMMIT:
         return Health.WARNING  # failed over but not yet reverse-replicated
+    if vm.missed_cycles:
+        # REQ-22: health is computed over the statistics window, which still holds a missed cycle.
+        return Health.WARNING
     return Health.NORMAL
 
 

@@ -1,6 +1,7 @@
 """Recovery plan: multi-VM failover in ordered groups (REQ-23, 32..34).
 
-A plan runs a Shutdown step (not for test failover), a Failover step (every
+A plan runs a Shutdown step (not for test failover), in which ASR shuts the
+machines down itself, a Failover step (every
 machine of the plan), then its Boot groups in order: group N+1 starts only
 once every machine of group N has failed over and started. A group may end with
 a manual action (the plan waits for confirmation) or a script; a failing
@@ -52,7 +53,10 @@ RECOVERY_PLAN = MachineSpec(
           after=["begin_unplanned_plan"]),
         t("start_test_recovery_plan", S.IDLE, S.FAILOVER_STEP, _STEP + ["plan_vms_protected"],
           after=["begin_test_plan"]),
-        t("complete_shutdown_step", S.SHUTDOWN_STEP, S.FAILOVER_STEP, _STEP + ["plan_vms_off_at_source"]),
+        # ASR shuts the plan's machines down itself (REQ-24); one that runs where it cannot be
+        # reached holds the step.
+        t("complete_shutdown_step", S.SHUTDOWN_STEP, S.FAILOVER_STEP, _STEP + ["plan_vms_can_be_shut_down"],
+          after=["shut_down_plan_vms"]),
         t("complete_failover_step", S.FAILOVER_STEP, S.BOOT_STEP, _STEP + ["plan_vms_failed_over"]),
         t("complete_boot_group", S.BOOT_STEP, "=", _GROUP_DONE + ["group_has_no_post_action", "more_groups"],
           after=["next_group"]),

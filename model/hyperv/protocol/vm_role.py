@@ -38,10 +38,12 @@ A = ActiveSite
 _SWAP = ((A.PRIMARY_SITE, A.RECOVERY_SITE), (A.RECOVERY_SITE, A.PRIMARY_SITE))
 VM_ROLE = MachineSpec(
     name="vm_role", states=ActiveSite, initial=A.PRIMARY_SITE, scope="vm", field="active",
-    transitions=tuple(t(trigger, src, dst) for trigger in ("planned_failover", "unplanned_failover",
-                                                            "cancel_failover") for src, dst in _SWAP)
+    transitions=tuple(t(trigger, src, dst) for trigger in ("planned_failover", "planned_failover_on_replica",
+                                                            "unplanned_failover", "cancel_failover")
+                  for src, dst in _SWAP)
     + (
-        t("start_vm", list(A), "=", ["workload_off", "active_host_up", "plan_permits_start"],
+        t("start_vm", list(A), "=", ["workload_off", "active_host_up", "plan_permits_start",
+                                     "not_prepared_for_failover"],
           after=["boot_workload"]),
         t("shutdown_vm", list(A), "=", ["workload_running", "vm_not_locked_by_plan_unless_shutdown"],
           after=["shut_down_workload"]),
