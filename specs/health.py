@@ -37,8 +37,9 @@ def _window_cleared(before, after, args, config) -> bool:
 
 
 def _cycles_can_be_missed(config) -> bool:
-    return takes_event("guest_write")(config) and any(
-        f in config.faults for f in ("network_partition", "site_outage", "host_crash"))
+    return (takes_event("guest_write")(config)
+            and any(takes_event(e)(config) for e in ("monitoring_window_moves_on", "reset_replication_statistics"))
+            and any(f in config.faults for f in ("network_partition", "site_outage", "host_crash")))
 
 
 PROPERTIES = (

@@ -129,9 +129,9 @@ class ReplicatedVm(FailoverOperations):
         failover = self.last_failover and (self.last_failover.kind, self.last_failover.lost_writes)
         old_logs = None
         if self.phase == "failed_over" and self._old_logs:
-            writers, applied, phase = self._old_logs
-            old_logs = (tuple((w.open_log.header.log_id - a, w.open_log.entries) for w, a in zip(writers, applied)),
-                        phase)
+            old_writers, old_applied, old_phase = self._old_logs
+            old_logs = (tuple((w.open_log.header.log_id - a, w.open_log.entries)
+                              for w, a in zip(old_writers, old_applied)), old_phase)
         # chosen_point is -1 (latest), -2, ...: kept as its distance from the latest, because
         # Python hashes -1 and -2 alike and fingerprinting searches key states by their hash.
         return (self.phase, self.source, self.running, tuple(self.images), tuple(self.history),

@@ -187,7 +187,7 @@ class Effects:
 
     def discard_failover_point(self, w: World, a: Args) -> World:
         """Cancel Failover discards the failover disk; every recovery point stays (REQ-30 b)."""
-        return _update_vm(w, a.vm, chosen_point=0)
+        return _update_vm(w, a.vm, chosen_point=0, source_needs_resync=False)
 
     def select_other_recovery_point(self, w: World, a: Args) -> World:
         chosen = 1 - w.vms[a.vm].chosen_point

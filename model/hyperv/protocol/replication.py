@@ -153,16 +153,18 @@ TRANSITIONS = (
        "vm_not_locked_by_plan"],
       after=["ship_final_log"]),
     t("cancel_prepared_failover", R.PREPARED_FOR_FAILOVER, R.REPLICATING, ["source_host_up"]),
-    t("planned_failover_on_replica", R.PREPARED_FOR_FAILOVER, R.DISABLED, []),
+    t("planned_failover_on_replica", R.PREPARED_FOR_FAILOVER, R.DISABLED, [], after=["reset_statistics"]),
     # The engine's side of ASR operations.
     t("disable_protection", list(R), R.DISABLED, [], after=["delete_snapshot", "discard_logs",
                                                             "reset_disk_copies", "reset_retries"]),
-    t("planned_failover", R.REPLICATING, R.DISABLED, []),
+    # A failover ends the relationship's statistics: the reversed one starts its own (REQ-22).
+    t("planned_failover", R.REPLICATING, R.DISABLED, [], after=["reset_statistics"]),
     # The replica fails over; the old primary keeps its pending log until commit, so a cancel
     # (REQ-30 b) resumes from it.
-    t("unplanned_failover", [*DELTA_PHASES, R.PREPARED_FOR_FAILOVER], R.DISABLED, [], after=["reset_retries"]),
+    t("unplanned_failover", [*DELTA_PHASES, R.PREPARED_FOR_FAILOVER], R.DISABLED, [],
+      after=["reset_retries", "reset_statistics"]),
     t("unplanned_failover", [R.WAITING_FOR_START_RESYNCHRONIZE, *RESYNC_PHASES], R.DISABLED, [],
-      after=["reset_retries", "note_source_needs_resync"]),
+      after=["reset_retries", "reset_statistics", "note_source_needs_resync"]),
     # A cancelled failover job had stopped replication before it began (REQ-30 a).
     t("planned_failover_cancelled", R.REPLICATING, R.DISABLED, [],
       after=["delete_snapshot", "discard_logs", "reset_disk_copies", "reset_retries"]),
