@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..hyperv.config import ConfigError, load_config
+from ..hyperv.config import ConfigError, config_names, load_config
 from ..hyperv.describe import describe
 from ..hyperv.events import canonical_event
 from .oracle import Oracle, Refused, UnknownEvent
@@ -82,16 +82,20 @@ def check_trace(path: str | Path, max_unobserved: int = DEFAULT_MAX_UNOBSERVED) 
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TraceMalformed(0, f"cannot read {path}: {exc}") from None
-    return check_trace_text(text, str(path), max_unobserved)
+    return check_trace_text(text, str(path), max_unobserved, folder=Path(path).parent)
 
 
-def check_trace_text(text: str, name: str = "<string>",
-                     max_unobserved: int = DEFAULT_MAX_UNOBSERVED) -> TraceResult:
-    """Check a trace given as text (every line is validated before any is checked)."""
+def check_trace_text(text: str, name: str = "<string>", max_unobserved: int = DEFAULT_MAX_UNOBSERVED,
+                     folder: str | Path | None = None) -> TraceResult:
+    """Check a trace given as text (every line is validated before any is checked).
+
+    A relative configuration path in the header is read from ``folder`` (the trace's own
+    folder, for :func:`check_trace`), else from the working directory.
+    """
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     if not lines:
         raise TraceMalformed(1, "empty trace: a header line is needed")
-    oracle, partial = _header(*lines[0])
+    oracle, partial = _header(*lines[0], folder=folder)
     paths = _state_paths(oracle)
     events = [_event(oracle, paths, n, line) for n, line in lines[1:]]
     result = TraceResult(name, oracle.config.name)
@@ -112,7 +116,7 @@ def _json(n: int, line: str) -> dict:
     return item
 
 
-def _header(n: int, line: str) -> tuple[Oracle, bool]:
+def _header(n: int, line: str, folder: str | Path | None = None) -> tuple[Oracle, bool]:
     head = _json(n, line)
     if head.get("format") != FORMAT or head.get("version") != VERSION:
         raise TraceMalformed(n, f'the first line must be the header {{"format": "{FORMAT}", "version": {VERSION}, ...}}')
@@ -122,8 +126,11 @@ def _header(n: int, line: str) -> tuple[Oracle, bool]:
         raise TraceMalformed(n, 'observed must be "full" or "partial"')
     if not isinstance(head.get("config"), str):
         raise TraceMalformed(n, "the header must name a configuration (config)")
+    config = head["config"]
+    if folder is not None and config not in config_names() and not Path(config).is_absolute():
+        config = str(Path(folder) / config)
     try:
-        oracle = Oracle(load_config(head["config"]))
+        oracle = Oracle(load_config(config))
     except ConfigError as exc:
         raise TraceMalformed(n, str(exc)) from None
     return oracle, head.get("observed", "full") == "partial"
@@ -173,7 +180,8 @@ def _step(oracle: Oracle, event: _Event, partial: bool, bound: int, result: Trac
     except Refused as refusal:
         assumed = _search(oracle, event.label, bound) if partial else None
         if assumed is None:
-            result.failure = _failure(oracle, event, refusal.reasons, refusal.requirements)
+            reasons = refusal.reasons + (_unassumable(oracle, event.label, bound) if partial else [])
+            result.failure = _failure(oracle, event, reasons, refusal.requirements)
             return False
         oracle.state = assumed[1]
         oracle.apply_label(event.label)
@@ -216,6 +224,43 @@ def _search(oracle: Oracle, label: str, bound: int):
                 parent[nxt] = (state, step.event.label)
                 queue.append((nxt, depth + 1))
     return None
+
+
+def _unassumable(oracle: Oracle, label: str, bound: int) -> list[str]:
+    """The unobserved engine steps that would lead to what ``label`` needs, and why none could be assumed.
+
+    Each is explained in the first state the bounded search reached where only its guards
+    refuse it (else in the trace's state).
+    """
+    system = oracle.system
+    event = system.event_by_label[label]
+    needed = {(p.instance, state) for p in event.participants if p.read(oracle.state) not in p.rows
+              for state in p.rows}
+    reached = _reachable_by_engine(system, oracle.state, bound)
+    out = []
+    for engine in system.events:
+        if engine.spec.kind != "engine" or not any(
+                (p.instance, row.dest) in needed for p in engine.participants for rows in p.rows.values()
+                for row in rows):
+            continue
+        where = next((w for w in reached if all(p.read(w) in p.rows for p in engine.participants)), oracle.state)
+        if not any(True for _ in system.steps(where, (engine,))):
+            why = "; ".join(system.refusal_reasons(where, engine))
+            out.append(f"could not assume {engine.label} within {bound} unobserved steps: {why}")
+    return out
+
+
+def _reachable_by_engine(system, start, bound: int) -> list:
+    """States reachable from ``start`` by at most ``bound`` engine steps, breadth first."""
+    engine = tuple(e for e in system.events if e.spec.kind == "engine")
+    seen, frontier = {start: None}, [start]
+    for _ in range(bound):
+        frontier = list(dict.fromkeys(nxt for w in frontier for step in system.steps(w, engine)
+                                      for nxt in (system.fire(w, step),) if nxt not in seen))
+        seen.update(dict.fromkeys(frontier))
+        if not frontier:
+            break
+    return list(seen)
 
 
 def _path(parent, state) -> list[str]:

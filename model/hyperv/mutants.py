@@ -21,6 +21,7 @@ from ..checker.mutation import (Patch, Variant, add_guard, change_rows, drop_eff
                                 extend_source, remove_source, replace_effect)
 from .config import Config, ConfigError
 from .data_mutants import DATA_MUTANTS
+from .fidelity_mutants import FIDELITY_MUTANTS
 from .effects import Effects, _with_power
 from .guards import Guards
 from .protocol.protection import ProtectionState as _P
@@ -105,10 +106,6 @@ _register("unplanned_failover_keeps_replicating",
 _register("planned_failover_without_final_log",
           "Planned failover does not send the last log before failing over.",
           "planned_failover_leaves_vm_protected", drop_effect("protection", "planned_failover", "ship_final_log"))
-_register("planned_failover_with_source_running",
-          "Planned failover does not require the source VM to be shut down.",
-          "planned_failover_only_with_source_shut_down",
-          drop_guard("protection", "planned_failover", "source_vm_off"))
 _register("reverse_replication_before_commit",
           "Reverse replication is allowed before the failover is committed.",
           "reverse_replication_after_commit_keeps_active_site",
@@ -168,5 +165,5 @@ _register("no_reverse_replication_after_unplanned_failover",
           "failback_cycle_reachable",
           remove_source("protection", ("reverse_replicate",), _P.UNPLANNED_FAILOVER_COMMITTED))
 
-for _entry in DATA_MUTANTS:
+for _entry in DATA_MUTANTS + FIDELITY_MUTANTS:
     register(*_entry)

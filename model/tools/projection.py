@@ -24,7 +24,7 @@ a double border, blocks that hold a *home* state
 >>> home[-1], away[-1]
 ('ActiveOnPrimarySite', 'ActiveOnRecoverySite')
 >>> sorted(quotient.edges[home, away]["events"])
-['cancel_failover', 'planned_failover', 'unplanned_failover']
+['cancel_failover', 'planned_failover', 'planned_failover_on_replica', 'unplanned_failover']
 >>> quotient.nodes[home]["initial"], quotient.nodes[home]["scc"], quotient.nodes[away]["home"]
 (True, 1, 0)
 """

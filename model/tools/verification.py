@@ -6,7 +6,7 @@ engine :func:`hvr_model.checker.checking.check`.
 
 >>> result = check_config("single_vm")
 >>> result.holds, result.exploration.states
-(True, 204)
+(True, 254)
 >>> check_config("single_vm", mutant="disks_copied_in_parallel").violated
 ['one_disk_copied_at_a_time']
 """

@@ -318,9 +318,11 @@ def test_full_failback_returns_to_the_original_site_with_identical_data():
 
 
 @pytest.mark.parametrize("kind", ["planned", "unplanned"])
-def test_cancel_failover_returns_to_the_original_source_unprotected(kind):
+def test_cancel_failover_keeps_the_relationship_and_the_pending_log(kind):
+    """REQ-30 b: the failover disk is discarded; the source resumes from its pending log."""
     vm = _running_with_unsent()
     original, old_history = vm.source_disks(), list(vm.history)
+    points = len(vm.replica.points)
     if kind == "planned":
         vm.shutdown()
         vm.planned_failover()
@@ -329,13 +331,41 @@ def test_cancel_failover_returns_to_the_original_source_unprotected(kind):
     vm.start()
     vm.write(0, 11, blk("discarded"))
     vm.cancel_failover()
-    assert vm.source == 0
+    assert vm.source == 0 and vm.phase == "delta" and not vm.running
     assert vm.source_disks() == original
     assert vm.history == old_history
-    assert (vm.phase, vm.replica, vm.writers, vm.running) == ("unprotected", None, [], False)
+    assert len(vm.replica.points) >= points       # every recovery point is kept (retention permitting)
     vm.start()
-    vm.enable_protection()                        # it can be protected again (REQ-07)
-    assert vm.phase == "initial_replication"
+    vm.replicate()                               # the unsent writes of the unplanned case go now
+    assert vm.replica_disks() == vm.source_disks() == history_replay(vm)
+
+
+def test_failover_again_after_cancel_starts_from_the_chosen_point():
+    """REQ-30 b: after a cancel another failover (to an older point) gives that point's data."""
+    vm = _running_with_unsent()
+    older = vm.replica.point_disks(-2)
+    vm.unplanned_failover()
+    vm.cancel_failover()
+    report = vm.unplanned_failover(point=-2)
+    assert vm.source_disks() == older
+    assert report.lost_writes == tuple(vm._old_history[vm.point_seq[vm.replica.points[-2].point_id]:])
+
+
+def test_offline_initial_replication_merges_held_deltas_after_the_import():
+    """REQ-09: deltas sent before the import are held, then merged: the replica equals the source."""
+    vm = ReplicatedVm("app", disks=2, blocks=4, block_size=16)
+    vm.write(0, 0, blk("before export"))
+    vm.enable_protection()
+    vm.copy_disk(0)
+    vm.write(0, 1, blk("during export"))
+    assert vm.send_held_logs() == 1
+    vm.copy_disk(1)
+    vm.write(1, 2, blk("after the held delta"))
+    assert vm.send_held_logs() == 1
+    assert vm.replica is None                       # nothing merged before the import
+    vm.complete_initial_replication()
+    assert vm.replica_disks() == vm.source_disks() == history_replay(vm)
+    assert vm.held == ()
 
 
 # =========================================================================== random runs

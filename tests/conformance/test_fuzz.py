@@ -57,7 +57,8 @@ def test_ci_profile_passes_on_data_single_vm_with_the_block_store(data_single_vm
     assert report.failure is None
     assert report.steps >= 2000
     cov = fuzz.coverage(exploration, report.edges)
-    assert cov.edge_percent >= 1.0
+    # The graph grew fivefold with the fidelity work (72k edges); the ci budget covers a smaller share.
+    assert cov.edge_percent >= 0.5
     assert cov.action_percent >= 85.0, cov.uncovered_actions
 
 
@@ -84,7 +85,9 @@ def test_differential_detects_a_graph_that_is_not_the_model(single_vm):
 ])
 def test_finds_mutants_unaided_and_the_trace_replays_to_a_failure(name, kills, tmp_path):
     config, variant = _mutant(name)
-    report = fuzz.fuzz(config, "ci", **variant)
+    # Data mutants need a cycle with a write on each disk, or a damaged log: more runs than ci's 50.
+    more = {"examples": 400} if config.data is not None else {}
+    report = fuzz.fuzz(config, "ci", **variant, **more)
     assert report.failure is not None, f"the fuzzer missed mutant {name}"
     assert kills in report.failure.message
     assert 0 < len(report.failure.labels) <= 20      # shrunk

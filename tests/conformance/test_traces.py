@@ -109,7 +109,8 @@ def test_the_valid_examples_use_the_asr_aliases():
 
 @pytest.mark.parametrize("trace, mutant", [
     ("invalid_reverse_before_commit.jsonl", "reverse_replication_before_commit"),
-    ("invalid_planned_failover_source_running.jsonl", "planned_failover_with_source_running"),
+    ("invalid_prepare_planned_failover_source_running.jsonl", "prepare_with_source_running"),
+    ("invalid_start_prepared_primary.jsonl", "start_prepared_primary"),
     ("invalid_test_failover_during_resync.jsonl", "test_failover_during_resync"),
 ])
 def test_invalid_example_is_refused_by_exactly_the_guard_its_mutant_drops(trace, mutant):
@@ -286,8 +287,8 @@ def test_the_bound_through_the_cli():
 
 
 def test_partial_observation_assumes_only_engine_steps_and_only_when_needed():
-    # An operator step (shutdown_vm) left out is not assumed: planned failover stays refused.
-    lines = event_lines("planned_failover_commit_reverse.jsonl")
+    # An operator step (shutdown_vm) left out is not assumed: Hyper-V's prepare stays refused.
+    lines = event_lines("hyperv_planned_failover.jsonl")
     header = lines[0] | {"observed": "partial"}
     assert check_trace_text(text_of(*lines[1:], header=header)).assumed == []   # nothing needed
     without_shutdown = [e for e in lines[1:] if e["event"] != "shutdown_vm"]
@@ -360,9 +361,11 @@ def test_oracle_refusal_gives_reasons_and_requirements_and_changes_nothing():
 
     protected = Oracle("single_vm_faults")                  # starts protected, the VM running
     with pytest.raises(Refused) as info:
-        protected.apply("planned_failover", vm="web")
+        protected.apply("unplanned_failover", vm="web")
     assert "protection guard failed: source_vm_off" in info.value.reasons
-    assert "REQ-24" in info.value.requirements
+    assert info.value.requirements == ["REQ-25"]            # the unplanned failover's rule, not REQ-24
+    protected.apply("planned_failover", vm="web")           # the ASR job shuts the source down itself
+    assert protected.describe()["vm[web].power[primary]"] == "Off"
 
 
 def test_oracle_aliases_and_unknown_names():
@@ -403,7 +406,7 @@ def test_oracle_properties_hold_on_the_model_and_catch_a_mutant():
     assert props and all(isinstance(v, bool) for v in props.values()) and all(props.values())
     assert {"no_split_brain", "workload_runs_only_on_active_site", "one_disk_copied_at_a_time"} <= set(props)
 
-    broken = Oracle(load_config("single_vm_faults"), mutant="planned_failover_with_source_running")
+    broken = Oracle(load_config("single_vm_faults"), mutant="planned_failover_job_leaves_source_running")
     broken.apply("planned_failover", vm="web")                  # the source VM still runs
     assert broken.properties()["workload_runs_only_on_active_site"] is False
 
@@ -425,3 +428,34 @@ def test_assert_conforms_names_the_line_on_an_invalid_trace():
     with pytest.raises(AssertionError) as info:
         assert_conforms(TRACES / "partial_observation.jsonl", max_unobserved=0)
     assert "line 3" in str(info.value)
+
+
+def test_a_partial_trace_refusal_names_the_unobserved_step_it_could_not_assume():
+    """Issue 10 item 7: the engine step that would have led there, and why it could not be assumed."""
+    lines = [{"event": "network_partition"}, {"event": "guest_write", "vm": "web"},
+             {"event": "suspend_resynchronization", "vm": "web"}]
+    header = {"format": "hvr-model-trace", "version": 1, "config": "single_vm_faults", "observed": "partial"}
+    result = check_trace_text(text_of(*lines, header=header))
+    assert not result.conforms and result.failure.line == 4
+    assert any("could not assume auto_start_resynchronization(vm=web)" in r and "replication_path_up" in r
+               for r in result.failure.reasons)
+
+
+def test_a_relative_config_path_in_the_header_is_read_from_the_trace_folder(tmp_path):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "site.toml").write_text('name = "site"\n[[vms]]\nname = "web"\n')
+    (folder / "t.jsonl").write_text('{"format": "hvr-model-trace", "version": 1, "config": "site.toml"}\n'
+                                    '{"event": "enable_protection", "vm": "web"}\n')
+    assert check_trace(folder / "t.jsonl").conforms
+
+
+def test_job_outcomes_and_options_are_event_parameters():
+    oracle = Oracle("single_vm")
+    assert oracle.label("enable_protection", vm="web", job="Failed") == "enable_protection_failed(vm=web)"
+    assert oracle.label("unplanned_failover", vm="web", shutdown_source=True) == \
+        "unplanned_failover(vm=web, shutdown_source=true)"
+    with pytest.raises(UnknownEvent):
+        oracle.label("commit", vm="web", job="Failed")
+    with pytest.raises(UnknownEvent):
+        oracle.label("commit", vm="web", job="Exploded")

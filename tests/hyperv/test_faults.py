@@ -73,9 +73,10 @@ def test_primary_site_down_unplanned_failover_runs_the_workload_on_the_recovery_
     run = faults().do("guest_write(vm=web)", "site_outage(site=primary)", "unplanned_failover(vm=web)")
     web = run.vm()
     assert web.protection is P.UNPLANNED_FAILOVER_PENDING_COMMIT and web.active is ActiveSite.RECOVERY_SITE
-    assert web.unsent == 0 and not web.unclosed_log              # lost with the site, never applied
+    assert web.unsent == 1 and web.unclosed_log                  # on the dead primary until commit (REQ-30 b)
     assert replication_mode(run.world, 0, PRIMARY) == "None" and direction(run.world, 0) is None
     run.do("start_vm(vm=web)", "commit(vm=web)")
+    assert run.vm().unsent == 0 and not run.vm().unclosed_log   # committed: lost for good
     assert run.vm().power == (OFF, SERVING)
     run.do("site_restored(site=primary)")
     assert run.vm().power == (OFF, SERVING)                     # the old primary does not come back up
@@ -110,7 +111,10 @@ def test_secondary_site_down_replication_retries_then_succeeds_when_back():
 
     run.do("site_restored(site=recovery)", "retry_replication(vm=web)")
     web = run.vm()
-    assert (web.phase, web.unsent, web.retries) == (R.REPLICATING, 0, 0) and run.health() is Health.NORMAL
+    # REQ-22: the missed cycles stay in the statistics window: Warning until it moves on.
+    assert (web.phase, web.unsent, web.retries) == (R.REPLICATING, 0, 0) and run.health() is Health.WARNING
+    run.do("monitoring_window_moves_on(vm=web)")
+    assert run.health() is Health.NORMAL
 
 
 PROTECT_WEB_DEFAULT = ("enable_protection(vm=web)", "start_initial_replication(vm=web)",
@@ -133,13 +137,13 @@ def test_replication_that_keeps_failing_becomes_critical_in_the_default_configur
 def test_network_partition_logs_pile_up_past_the_limit_then_resync():
     run = faults().do("guest_write(vm=web)", "replicate_delta(vm=web)")
     assert run.vm().older_points                                # retention keeps older points here
-    run.do("network_partition()", "guest_write(vm=web)")
-    limit = run.system.config.bounds.log_threshold
-    assert limit >= 2, "single_vm_faults should let logs pile up over several writes"
+    run.do("network_partition()")
     assert run.world.network is NetworkStatus.PARTITIONED
+    assert "log_at_limit" in run.refused("logs_exceed_threshold(vm=web)")   # below the limit: not yet
+    run.do("guest_write(vm=web)")
+    limit = run.system.config.bounds.log_threshold
     assert "replication_path_up" in run.refused("replicate_delta(vm=web)")
     run.do("replication_fails(vm=web)")
-    assert "log_at_limit" in run.refused("logs_exceed_threshold(vm=web)")   # below the limit: not yet
     while run.vm().unsent < limit:
         run.do("guest_write(vm=web)")
     run.do("guest_write(vm=web)")
@@ -152,7 +156,7 @@ def test_network_partition_logs_pile_up_past_the_limit_then_resync():
     assert run.vm().phase is R.RESYNCHRONIZING
     run.do("complete_resynchronization(vm=web)")
     assert (run.vm().phase, run.vm().older_points) == (R.REPLICATING, False)   # points rebuilt from scratch
-    assert run.health() is Health.NORMAL
+    assert run.health() is Health.WARNING                       # REQ-22: the missed cycle is still counted
 
 
 def test_network_partition_while_suspended_logs_exceed_threshold():
@@ -254,15 +258,23 @@ def test_vault_unreachable_in_the_middle_of_a_plan_holds_the_plan():
 
 # -- non-recoverable error -------------------------------------------------------------------------
 
-def test_non_recoverable_error_then_repair_then_resync():
+def test_non_recoverable_error_then_resume_from_the_pending_logs():
+    """REQ-21: once the cause is fixed, resuming continues from the pending logs, no resync."""
     run = faults().do("guest_write(vm=web)", "non_recoverable_error(vm=web)")
     assert run.vm().phase is R.ERROR and run.health() is Health.CRITICAL
     assert "replication is Error" in run.refused("replicate_delta(vm=web)")
     assert "replication is Error" in run.refused("retry_replication(vm=web)")   # no automatic retry
-    run.do("repair_replication(vm=web)")
+    run.do("resume_replication(vm=web)")
+    assert (run.vm().phase, run.vm().unsent) == (R.REPLICATING, 1)
+    run.do("replicate_delta(vm=web)")
+    assert run.vm().unsent == 0 and run.health() is Health.NORMAL
+
+
+def test_non_recoverable_error_whose_log_passed_the_limit_needs_a_resync():
+    run = faults().do("guest_write(vm=web)", "non_recoverable_error(vm=web)", "logs_exceed_threshold(vm=web)")
     assert (run.vm().phase, run.vm().unsent) == (R.WAITING_FOR_START_RESYNCHRONIZE, 0)
-    run.do("start_resynchronization(vm=web)", "complete_resynchronization(vm=web)")
-    assert run.vm().phase is R.REPLICATING and run.health() is Health.NORMAL
+    run.do("auto_start_resynchronization(vm=web)", "complete_resynchronization(vm=web)")
+    assert run.vm().phase is R.REPLICATING
 
 
 def test_non_recoverable_error_still_allows_unplanned_failover_but_not_planned():

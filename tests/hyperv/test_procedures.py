@@ -154,7 +154,8 @@ def test_unplanned_failover_then_commit_leaves_vm_unprotected_at_recovery_site()
     run = protected_web().do("guest_write(vm=web)", "shutdown_vm(vm=web)", "unplanned_failover(vm=web)")
     web = run.vm("web")
     assert web.protection is P.UNPLANNED_FAILOVER_PENDING_COMMIT and web.active is A.RECOVERY_SITE
-    assert web.unsent == 0 and web.phase is R.DISABLED       # what was not sent is lost
+    assert web.unsent == 1 and web.phase is R.DISABLED       # not on the replica; the old primary keeps it
+    assert "source_vm_off" not in run.refused("reverse_replicate(vm=web)")
     assert not is_protected(web)
     assert (run.mode("web", PRIMARY), run.mode("web", RECOVERY)) == ("None", "Replica")
     run.do("start_vm(vm=web)", "commit(vm=web)")
@@ -166,15 +167,17 @@ def test_unplanned_failover_then_commit_leaves_vm_unprotected_at_recovery_site()
     assert run.direction("web") == "RecoveryToPrimary"
 
 
-def test_cancel_failover_returns_to_primary_site_unprotected():
+def test_cancel_failover_keeps_the_relationship_and_the_recovery_points():
+    """REQ-30 b: Hyper-V's Cancel Failover on the replica; replication resumes from the primary."""
     run = protected_web().do("shutdown_vm(vm=web)", "planned_failover(vm=web)", "start_vm(vm=web)")
     assert run.vm("web").power == (OFF, BOOTED)
     run.do("cancel_failover(vm=web)")
     web = run.vm("web")
-    assert (web.protection, web.active, web.power) == (P.UNPROTECTED, A.PRIMARY_SITE, (OFF, OFF))
-    assert run.direction("web") is None and run.mode("web", PRIMARY) == "None"
-    run.do("start_vm(vm=web)")
-    assert run.vm("web").power == (SERVING, OFF)
+    assert (web.protection, web.active, web.power, web.phase) == (P.PROTECTED, A.PRIMARY_SITE, (OFF, OFF),
+                                                                  R.REPLICATING)
+    assert run.direction("web") == "PrimaryToRecovery" and run.mode("web", RECOVERY) == "Replica"
+    run.do("start_vm(vm=web)", "planned_failover(vm=web)")   # another failover is allowed
+    assert run.vm("web").protection is P.PLANNED_FAILOVER_PENDING_COMMIT
 
 
 def test_unplanned_failover_commit_site_back_reverse_replication_planned_failover_back_reverse_replication_is_failback():
@@ -257,9 +260,9 @@ def _planned_plan_to_boot_step() -> Run:
     run.do("start_planned_recovery_plan()")
     assert (run.world.plan_status, run.world.plan_kind) == (S.SHUTDOWN_STEP, PlanKind.PLANNED)
     assert "plan_permits_failover" in run.refused("planned_failover(vm=db)")
-    assert "plan_vms_off_at_source" in run.refused("complete_shutdown_step()")
-    run.do("shutdown_vm(vm=db)", "shutdown_vm(vm=app)", "complete_shutdown_step()")
+    run.do("complete_shutdown_step()")                      # ASR shuts the plan's VMs down itself (REQ-24)
     assert run.world.plan_status is S.FAILOVER_STEP
+    assert run.vm("db").power == (OFF, OFF) and run.vm("app").power == (OFF, OFF)
     run.do("planned_failover(vm=db)")
     assert "plan_vms_failed_over" in run.refused("complete_failover_step()")
     run.do("planned_failover(vm=app)", "complete_failover_step()")
@@ -305,8 +308,7 @@ def test_failing_script_stops_planned_plan_but_not_unplanned():
     assert "plan_permits_start" in planned.refused("start_vm(vm=app)")
 
     unplanned = Run("two_group_plan").do(
-        "start_unplanned_recovery_plan()", "shutdown_vm(vm=db)", "shutdown_vm(vm=app)",
-        "complete_shutdown_step()", "unplanned_failover(vm=db)", "unplanned_failover(vm=app)",
+        "start_unplanned_recovery_plan()", "complete_shutdown_step()", "unplanned_failover(vm=db)", "unplanned_failover(vm=app)",
         "complete_failover_step()", "start_vm(vm=db)", "group_script_fails()")
     assert (unplanned.world.plan_status, unplanned.world.plan_group) == (S.BOOT_STEP, 1)
     unplanned.do("start_vm(vm=app)", "complete_boot_group()", "confirm_manual_action()")
@@ -341,12 +343,57 @@ def test_test_recovery_plan_has_no_shutdown_step_and_leaves_production_running()
 
 # -- refusals ----------------------------------------------------------------------------------------
 
-def test_planned_failover_with_the_source_running_is_refused():
+def test_asr_planned_failover_job_shuts_the_running_source_down():
+    """REQ-24: the ASR job shuts the source down itself, ships the last log and fails over."""
+    run = protected_web().do("guest_write(vm=web)")
+    run.do("planned_failover(vm=web)")
+    web = run.vm("web")
+    assert web.protection is P.PLANNED_FAILOVER_PENDING_COMMIT and web.power == (OFF, OFF) and web.unsent == 0
+
+
+def test_hyperv_planned_failover_needs_the_operator_to_shut_down_then_prepare():
+    """REQ-24: Hyper-V's own procedure: shut down, prepare on the primary, fail over on the replica."""
+    run = protected_web().do("guest_write(vm=web)")
+    assert "source_vm_off" in run.refused("prepare_planned_failover(vm=web)")
+    assert "replication is Replicating" in run.refused("planned_failover_on_replica(vm=web)")
+    run.do("shutdown_vm(vm=web)", "prepare_planned_failover(vm=web)")
+    assert (run.vm("web").phase, run.vm("web").unsent) == (R.PREPARED_FOR_FAILOVER, 0)
+    assert "not_prepared_for_failover" in run.refused("start_vm(vm=web)")
+    run.do("planned_failover_on_replica(vm=web)")
+    assert run.vm("web").protection is P.PLANNED_FAILOVER_PENDING_COMMIT and run.vm("web").active is A.RECOVERY_SITE
+
+
+def test_cancel_prepared_failover_returns_the_primary_to_replicating():
+    run = protected_web().do("shutdown_vm(vm=web)", "prepare_planned_failover(vm=web)",
+                             "cancel_prepared_failover(vm=web)", "start_vm(vm=web)")
+    assert run.vm("web").phase is R.REPLICATING and run.vm("web").power == (SERVING, OFF)
+
+
+def test_failed_jobs_change_nothing_and_a_cancelled_failover_job_leaves_the_vm_unprotected():
+    """REQ-38 and REQ-30 a."""
+    run = Run("single_vm")
+    before = run.world
+    run.do("enable_protection_failed(vm=web)")
+    assert run.world == before                                 # still unprotected
     run = protected_web()
-    reasons = run.refused("planned_failover(vm=web)")
-    assert "source_vm_off" in reasons and reasons.startswith("protection guard failed")
-    run.do("shutdown_vm(vm=web)", "planned_failover(vm=web)")
-    assert run.vm("web").protection is P.PLANNED_FAILOVER_PENDING_COMMIT
+    before = run.world
+    run.do("planned_failover_failed(vm=web)", "unplanned_failover_failed(vm=web)")
+    assert run.world == before
+    run.do("planned_failover_cancelled(vm=web)")
+    web = run.vm("web")
+    assert (web.protection, web.phase, web.active, web.power) == (P.UNPROTECTED, R.DISABLED, A.PRIMARY_SITE,
+                                                                  (OFF, OFF))
+    assert run.mode("web", PRIMARY) == "None" and run.mode("web", RECOVERY) == "None"
+
+
+def test_unplanned_failover_with_the_shutdown_option_shuts_down_and_synchronizes():
+    """REQ-25: with the primary reachable nothing is lost."""
+    run = Run("single_vm_faults").do("guest_write(vm=web)", "unplanned_failover(vm=web, shutdown_source=true)")
+    web = run.vm("web")
+    assert web.protection is P.UNPLANNED_FAILOVER_PENDING_COMMIT and web.power == (OFF, OFF) and web.unsent == 0
+    down = Run("single_vm_faults").do("guest_write(vm=web)", "site_outage(site=primary)",
+                                      "unplanned_failover(vm=web, shutdown_source=true)")
+    assert down.vm("web").unsent == 1                          # unreachable: goes on with what was replicated
 
 
 def test_unplanned_failover_with_the_source_running_is_refused():
@@ -403,7 +450,6 @@ def test_orchestration_is_refused_while_the_vault_is_down_but_replicate_delta_st
     run.do("vault_restored()", "planned_failover(vm=web)", "start_vm(vm=web)", "vault_outage()")
     assert run.vm("web").protection is P.PLANNED_FAILOVER_PENDING_COMMIT
     assert "vault_reachable" in run.refused("commit(vm=web)")
-    assert "vault_reachable" in run.refused("cancel_failover(vm=web)")
     run.do("vault_restored()", "commit(vm=web)")
     assert run.vm("web").protection is P.PLANNED_FAILOVER_COMMITTED
 

@@ -13,7 +13,7 @@ def both():
 
 def test_symmetry_halves_the_state_space_and_keeps_every_verdict(both):
     plain, reduced = both
-    assert (plain.exploration.states, reduced.exploration.states) == (31_802, 16_058)
+    assert (plain.exploration.states, reduced.exploration.states) == (50_874, 25_640)
     verdicts = {r.name: (r.holds, bool(r.skipped)) for r in plain.results}
     for r in reduced.results:
         if r.name == "failback_cycle_reachable":

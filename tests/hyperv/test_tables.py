@@ -15,7 +15,7 @@ from transitions import Machine
 from hvr_model.hyperv.system import MACHINES, System
 from hvr_model.hyperv.config import FAULTS, ConfigError, config_names, load_config, parse_config
 from hvr_model.hyperv.effects import Effects
-from hvr_model.hyperv.events import EVENTS, KINDS
+from hvr_model.hyperv.events import OPTIONS, EVENTS, KINDS
 from hvr_model.hyperv.guards import Guards
 from hvr_model.checker.tables import build_machine, compile_table
 from hvr_model.hyperv.mutants import MUTANTS
@@ -93,7 +93,10 @@ def test_every_trigger_has_an_event_entry_and_every_event_is_used():
 def test_event_kinds_and_parameters_are_known():
     for name, spec in EVENTS.items():
         assert spec.kind in KINDS, name
-        assert set(spec.params) <= {"vm", "site", "disk"}, name
+        assert set(spec.params) <= {"vm", "site", "disk", *OPTIONS}, name
+        assert not spec.options or "vm" in spec.params, name
+        assert (spec.job is None) == (spec.operation is None), name
+        assert spec.operation is None or EVENTS[spec.operation].asr_operation == spec.asr_operation, name
         assert "disk" not in spec.params or "vm" in spec.params, name
         assert spec.asr_operation is None or spec.kind == "orchestration", name
 

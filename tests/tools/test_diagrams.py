@@ -62,8 +62,8 @@ def test_guards_and_effects_are_on_the_edges():
     protection = next(m for m in MACHINES if m.name == "protection")
     unwrapped = machine_diagram(protection).source.replace("\\n", " ")
     assert "Protected -> PlannedFailoverPendingCommit" in unwrapped
-    assert "planned_failover [vault_reachable, both_vmm_servers_up, source_vm_off" in unwrapped
-    assert "/ ship_final_log" in unwrapped
+    assert "planned_failover [vault_reachable, both_vmm_servers_up, replication_path_up" in unwrapped
+    assert "/ shut_down_old_source, ship_final_log" in unwrapped
 
 
 def test_hyperv_names_are_a_second_line_where_they_differ():
