@@ -15,9 +15,8 @@ b'B'
 from __future__ import annotations
 
 from hvr_model.blockstore.disk import DiskImage
-from hvr_model.hyperv.environment import NetworkStatus
 from hvr_model.hyperv.protocol.protection import ProtectionState
-from hvr_model.hyperv.views import host_up, source_site, vmm_up
+from hvr_model.hyperv.views import link_up, reachable, source_site
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
@@ -94,9 +93,7 @@ def shutdown_and_synchronize_loses_nothing(before, after, args, config) -> bool:
 
 
 def _reachable_with_link(w, vm) -> bool:
-    old = source_site(vm)
-    return (host_up(w, old) and vmm_up(w, old) and host_up(w, 1 - old) and not vm.unclosed_log
-            and w.network is NetworkStatus.CONNECTED)
+    return reachable(w, source_site(vm)) and link_up(w) and not vm.unclosed_log
 
 
 def _synchronized_unsent_writes(before, after, args, config) -> bool:

@@ -12,7 +12,7 @@ from hvr_model.hyperv.protocol.protection import COMMITTED, PENDING_COMMIT, Prot
 from hvr_model.hyperv.protocol.replication import ReplicationPhase
 from hvr_model.hyperv.environment import NetworkStatus
 from hvr_model.hyperv.protocol.vm_role import VmPower
-from hvr_model.hyperv.views import host_up, replica_site, replication_mode, source_site
+from hvr_model.hyperv.views import host_up, replica_site, replication_mode, runs_at_source
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
@@ -66,14 +66,12 @@ def planned_failover_leaves_source_shut_down(before, after, args, config) -> boo
 
 
 def _planned_failover_of_running_source(before, after, args, config) -> bool:
-    vm = before.vms[args.vm]
-    return vm.power[source_site(vm)] is not VmPower.OFF
+    return runs_at_source(before.vms[args.vm])
 
 
 def prepared_primary_stays_off(w, config) -> bool:
     """A primary prepared for Hyper-V's planned failover does not run (REQ-24)."""
-    return all(vm.power[source_site(vm)] is VmPower.OFF for vm in w.vms
-               if vm.phase is ReplicationPhase.PREPARED_FOR_FAILOVER)
+    return not any(runs_at_source(vm) for vm in w.vms if vm.phase is ReplicationPhase.PREPARED_FOR_FAILOVER)
 
 
 def _prepared(w, config) -> bool:

@@ -61,6 +61,11 @@ def _default_hosts(authentication: str) -> tuple[Host, Host]:
     return tuple(Host(n, c, hrl.ReplicaServerPolicy(keyring, entries)) for n, c in zip(names, creds))
 
 
+def _relative_logs(writers, applied) -> tuple:
+    """Each open log as (its id relative to the last applied, its entries): ids only ever grow."""
+    return tuple((w.open_log.header.log_id - a, w.open_log.entries) for w, a in zip(writers, applied))
+
+
 @dataclass(eq=False)
 class ReplicatedVm(FailoverOperations):
     name: str
@@ -124,14 +129,12 @@ class ReplicatedVm(FailoverOperations):
         """
         cycle = self.cycles % self.app_consistent_every if self.app_consistent_every else 0
         before = self._old_history if self.phase == "failed_over" else None
-        writers = tuple((w.open_log.header.log_id - applied, w.open_log.entries)
-                        for w, applied in zip(self.writers, self.last_applied))
+        writers = _relative_logs(self.writers, self.last_applied)
         failover = self.last_failover and (self.last_failover.kind, self.last_failover.lost_writes)
         old_logs = None
         if self.phase == "failed_over" and self._old_logs:
             old_writers, old_applied, old_phase = self._old_logs
-            old_logs = (tuple((w.open_log.header.log_id - a, w.open_log.entries)
-                              for w, a in zip(old_writers, old_applied)), old_phase)
+            old_logs = (_relative_logs(old_writers, old_applied), old_phase)
         # chosen_point is -1 (latest), -2, ...: kept as its distance from the latest, because
         # Python hashes -1 and -2 alike and fingerprinting searches key states by their hash.
         return (self.phase, self.source, self.running, tuple(self.images), tuple(self.history),

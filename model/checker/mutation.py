@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from .tables import MachineSpec
 
-__all__ = ["Variant", "Patch", "change_rows", "drop_guard", "add_guard", "drop_effect", "drop_rows",
+__all__ = ["Variant", "Patch", "change_rows", "drop_guard", "add_guard", "drop_effect", "add_effect", "drop_rows",
            "remove_source", "extend_source", "replace_effect", "subclass"]
 
 
@@ -82,6 +82,11 @@ def add_guard(machine: str, trigger: str, guard: str) -> Patch:
 def drop_effect(machine: str, trigger: str, effect: str) -> Patch:
     """Remove effect ``effect`` from every row of ``trigger`` in ``machine``."""
     return change_rows(machine, (trigger,), lambda r: {**r, "after": _without(r["after"], effect)})
+
+
+def add_effect(machine: str, trigger: str, effect: str) -> Patch:
+    """Add effect ``effect`` (run last) to every row of ``trigger`` in ``machine``."""
+    return change_rows(machine, (trigger,), lambda r: {**r, "after": r["after"] + [effect]})
 
 
 def drop_rows(machine: str, trigger: str, source=None, dest=None) -> Patch:

@@ -178,9 +178,9 @@ def _step(oracle: Oracle, event: _Event, partial: bool, bound: int, result: Trac
     try:
         oracle.apply_label(event.label)
     except Refused as refusal:
-        assumed = _search(oracle, event.label, bound) if partial else None
+        assumed, reached = _search(oracle, event.label, bound) if partial else (None, ())
         if assumed is None:
-            reasons = refusal.reasons + (_unassumable(oracle, event.label, bound) if partial else [])
+            reasons = refusal.reasons + (_unassumable(oracle, event.label, bound, reached) if partial else [])
             result.failure = _failure(oracle, event, reasons, refusal.requirements)
             return False
         oracle.state = assumed[1]
@@ -206,7 +206,10 @@ def _failure(oracle: Oracle, event: _Event, reasons, requirements) -> TraceFailu
 
 
 def _search(oracle: Oracle, label: str, bound: int):
-    """Fewest unobserved engine steps (at most ``bound``) after which ``label`` is allowed."""
+    """Fewest unobserved engine steps (at most ``bound``) after which ``label`` is allowed.
+
+    Returns ``((steps, state) or None, the states reached)``, breadth first.
+    """
     system = oracle.system
     engine = tuple(e for e in system.events if e.spec.kind == "engine")
     target = (system.event_by_label[label],)
@@ -215,7 +218,7 @@ def _search(oracle: Oracle, label: str, bound: int):
     while queue:
         state, depth = queue.popleft()
         if depth and any(True for _ in system.steps(state, target)):
-            return _path(parent, state), state
+            return (_path(parent, state), state), list(parent)
         if depth == bound:
             continue
         for step in system.steps(state, engine):
@@ -223,20 +226,19 @@ def _search(oracle: Oracle, label: str, bound: int):
             if nxt not in parent:
                 parent[nxt] = (state, step.event.label)
                 queue.append((nxt, depth + 1))
-    return None
+    return None, list(parent)
 
 
-def _unassumable(oracle: Oracle, label: str, bound: int) -> list[str]:
+def _unassumable(oracle: Oracle, label: str, bound: int, reached: list) -> list[str]:
     """The unobserved engine steps that would lead to what ``label`` needs, and why none could be assumed.
 
-    Each is explained in the first state the bounded search reached where only its guards
-    refuse it (else in the trace's state).
+    Each is explained in the first of the states the bounded search ``reached`` where only its
+    guards refuse it (else in the trace's state).
     """
     system = oracle.system
     event = system.event_by_label[label]
     needed = {(p.instance, state) for p in event.participants if p.read(oracle.state) not in p.rows
               for state in p.rows}
-    reached = _reachable_by_engine(system, oracle.state, bound)
     out = []
     for engine in system.events:
         if engine.spec.kind != "engine" or not any(
@@ -248,19 +250,6 @@ def _unassumable(oracle: Oracle, label: str, bound: int) -> list[str]:
             why = "; ".join(system.refusal_reasons(where, engine))
             out.append(f"could not assume {engine.label} within {bound} unobserved steps: {why}")
     return out
-
-
-def _reachable_by_engine(system, start, bound: int) -> list:
-    """States reachable from ``start`` by at most ``bound`` engine steps, breadth first."""
-    engine = tuple(e for e in system.events if e.spec.kind == "engine")
-    seen, frontier = {start: None}, [start]
-    for _ in range(bound):
-        frontier = list(dict.fromkeys(nxt for w in frontier for step in system.steps(w, engine)
-                                      for nxt in (system.fire(w, step),) if nxt not in seen))
-        seen.update(dict.fromkeys(frontier))
-        if not frontier:
-            break
-    return list(seen)
 
 
 def _path(parent, state) -> list[str]:

@@ -16,8 +16,7 @@ from .protocol.recovery_plan import PlanKind
 from .protocol.replication import TRACKING_PHASES, DiskCopy
 from .protocol.vm_role import VmPower
 from .state import VmState, World, update_vm as _update_vm, with_vms
-from .environment import NetworkStatus
-from .views import host_up, replica_site, source_site, vmm_up
+from .views import link_up, reachable, replica_site, runs_at_source, source_site
 
 __all__ = ["Effects"]
 
@@ -64,6 +63,12 @@ def _interned(data):
 
 def _with_power(vm: VmState, site: int, power: VmPower) -> tuple[VmPower, VmPower]:
     return (power, vm.power[1]) if site == 0 else (vm.power[0], power)
+
+
+def _shut_down(w: World, a: Args, site: int) -> World:
+    """The VM's copy on ``site`` shut down (and its block store's guest stopped)."""
+    w = _update_vm(w, a.vm, power=_with_power(w.vms[a.vm], site, VmPower.OFF))
+    return _on_data(w, a, lambda d: d.shutdown())
 
 
 class Effects:
@@ -159,21 +164,17 @@ class Effects:
 
         Effects run after the machines moved: the old source is now the replica side.
         """
-        vm = w.vms[a.vm]
-        w = _update_vm(w, a.vm, power=_with_power(vm, replica_site(vm), VmPower.OFF))
-        return _on_data(w, a, lambda d: d.shutdown())
+        return _shut_down(w, a, replica_site(w.vms[a.vm]))
 
     def shut_down_and_synchronize(self, w: World, a: Args) -> World:
         """ASR's "shut down source and synchronize" (REQ-25): a reachable source is shut down and,
         when the link is up and its log closed, sends what it had not; otherwise the failover goes
         on with what was replicated."""
         vm, old = w.vms[a.vm], replica_site(w.vms[a.vm])
-        if vm.power[old] is VmPower.OFF and (not host_up(w, old) or not vmm_up(w, old)):
+        if vm.power[old] is VmPower.OFF and not reachable(w, old):
             return w
-        w = _update_vm(w, a.vm, power=_with_power(vm, old, VmPower.OFF))
-        w = _on_data(w, a, lambda d: d.shutdown())
-        link = w.network is NetworkStatus.CONNECTED and host_up(w, 0) and host_up(w, 1)
-        if not link or vm.unclosed_log or vm.source_needs_resync:
+        w = _shut_down(w, a, old)
+        if not link_up(w) or vm.unclosed_log or vm.source_needs_resync:
             return w
         w = _update_vm(w, a.vm, unsent=0)
         return _on_data(w, a, lambda d: d.replicate() if d.phase == "delta" else None)
@@ -219,9 +220,7 @@ class Effects:
         return _on_data(w, a, lambda d: d.start())
 
     def shut_down_workload(self, w: World, a: Args) -> World:
-        vm = w.vms[a.vm]
-        w = _update_vm(w, a.vm, power=_with_power(vm, source_site(vm), VmPower.OFF))
-        return _on_data(w, a, lambda d: d.shutdown())
+        return _shut_down(w, a, source_site(w.vms[a.vm]))
 
     def crash_workloads_on_site(self, w: World, a: Args) -> World:
         """Every VM copy on the site stops; a running source leaves its log unclosed (REQ-16)."""
@@ -283,13 +282,9 @@ class Effects:
     def shut_down_plan_vms(self, w: World, a: Args) -> World:
         """The plan's shutdown step: ASR shuts down every plan VM that still runs (REQ-24, 33)."""
         for i in range(len(w.vms)):
-            if self.config.group_of(i) is not None and self._running(w.vms[i]):
+            if self.config.group_of(i) is not None and runs_at_source(w.vms[i]):
                 w = self.shut_down_workload(w, a._replace(vm=i))
         return w
-
-    @staticmethod
-    def _running(vm: VmState) -> bool:
-        return vm.power[source_site(vm)] is not VmPower.OFF
 
     def end_plan(self, w: World, a: Args) -> World:
         return w._replace(plan_kind=PlanKind.NONE, plan_group=0)

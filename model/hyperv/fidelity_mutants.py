@@ -6,12 +6,10 @@ property that must catch it.
 """
 from __future__ import annotations
 
-from ..checker.mutation import Patch, change_rows, drop_effect, drop_guard, replace_effect
+from ..checker.mutation import Patch, add_effect, change_rows, drop_effect, drop_guard, replace_effect
 from .protocol.protection import ProtectionState as _P
 from .protocol.replication import ReplicationPhase as _R
-from .protocol.vm_role import VmPower
-from .state import update_vm
-from .effects import _on_data, _with_power
+from .effects import _shut_down
 from .views import replica_site
 
 __all__ = ["FIDELITY_MUTANTS"]
@@ -24,15 +22,9 @@ def _register(name, description, kills, patch, config="single_vm"):
     FIDELITY_MUTANTS.append((name, description, kills, patch, config))
 
 
-def _with_effect(machine: str, triggers: tuple[str, ...], effect: str) -> Patch:
-    return change_rows(machine, triggers, lambda r: {**r, "after": r["after"] + [effect]})
-
-
 def _shut_down_only(effects, w, a):
     """Broken option: the source is shut down but what it had not sent is never synchronized."""
-    vm = w.vms[a.vm]
-    w = update_vm(w, a.vm, power=_with_power(vm, replica_site(vm), VmPower.OFF))
-    return _on_data(w, a, lambda d: d.shutdown())
+    return _shut_down(w, a, replica_site(w.vms[a.vm]))
 
 
 _register("planned_failover_job_leaves_source_running",
@@ -47,7 +39,7 @@ _register("start_prepared_primary",
           "prepared_primary_stays_off", drop_guard("vm_role", "start_vm", "not_prepared_for_failover"))
 _register("failed_job_shuts_source_down",
           "A planned failover job that fails has already shut the source VM down.",
-          "failed_job_changes_nothing", _with_effect("protection", ("planned_failover_failed",), "shut_down_workload"))
+          "failed_job_changes_nothing", add_effect("protection", "planned_failover_failed", "shut_down_workload"))
 _register("cancelled_job_keeps_protection",
           "A cancelled failover job leaves the VM shown as protected although replication stopped.",
           "cancelled_failover_job_leaves_vm_unprotected",
@@ -83,7 +75,7 @@ _register("import_forgets_held_logs",
 _register("window_cleared_on_recovery",
           "Health forgets a missed cycle as soon as replication recovers (before REQ-22's revision).",
           "warning_outlives_missed_cycle",
-          _with_effect("replication", ("retry_replication",), "reset_statistics"), config="two_site_outages")
+          add_effect("replication", "retry_replication", "reset_statistics"), config="two_site_outages")
 _register("shutdown_option_skips_synchronization",
           "'Shut down source and synchronize' shuts the source down but does not send its last changes.",
           "shutdown_and_synchronize_loses_nothing",

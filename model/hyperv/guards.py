@@ -14,12 +14,11 @@ from .protocol.test_failover import TestFailoverState
 from .protocol.protection import ProtectionState
 from .protocol.recovery_plan import PLAN_RUNNING, PlanKind, PlanStatus
 from .protocol.replication import DiskCopy, ReplicationPhase, RESYNC_PHASES
-from .environment import NetworkStatus, VaultStatus
-from .protocol.vm_role import VmPower
+from .environment import VaultStatus
 from .state import World
-from .views import active_faults, host_up, replica_site, source_site, vmm_up
+from .views import active_faults, host_up, link_up, reachable, replica_site, runs_at_source, source_site, vmm_up
 
-__all__ = ["Args", "Guards", "GUARD_REQUIREMENTS", "GUARD_REQUIREMENTS_BY_EVENT", "guard_requirement"]
+__all__ = ["Args", "Guards", "GUARD_REQUIREMENTS", "GUARD_REQUIREMENTS_BY_EVENT"]
 
 P = ProtectionState
 _FAILOVER_OF_KIND = {"planned_failover": PlanKind.PLANNED, "unplanned_failover": PlanKind.UNPLANNED,
@@ -51,7 +50,7 @@ GUARD_REQUIREMENTS = {
     "more_groups": "REQ-32", "last_group": "REQ-32", "plan_is_planned": "REQ-34",
     "plan_is_not_planned": "REQ-34",
     "without_source_shutdown": "REQ-25", "with_source_shutdown": "REQ-25", "source_vm_off_or_reachable": "REQ-25",
-    "failed_over_host_up": "REQ-30", "source_log_usable": "REQ-30", "source_needs_resync": "REQ-30",
+    "source_log_usable": "REQ-30", "source_needs_resync": "REQ-30",
     "automatic_resynchronization": "REQ-18", "cycles_missed_in_window": "REQ-22",
     "not_prepared_for_failover": "REQ-24", "plan_vms_can_be_shut_down": "REQ-24",
     "offline_initial_replication": "REQ-09",
@@ -63,6 +62,7 @@ GUARD_REQUIREMENTS = {
 GUARD_REQUIREMENTS_BY_EVENT = {
     ("source_vm_off", "prepare_planned_failover"): "REQ-24",
     ("source_vm_off", "unplanned_failover"): "REQ-25",
+    ("active_host_up", "cancel_failover"): "REQ-30",     # only the failed-over replica's host is needed
     ("workload_off", "vhd_changed_offline"): "REQ-16",
     ("replica_host_up", "test_failover"): "REQ-31",
     ("replica_host_up", "planned_failover_on_replica"): "REQ-24",
@@ -83,14 +83,6 @@ GUARD_REQUIREMENTS_BY_EVENT = {
     ("vault_reachable", "enable_protection_failed"): "REQ-38",
 }
 
-
-def guard_requirement(guard: str, event: str | None = None) -> str | None:
-    """The requirement ``guard`` implements when it guards ``event`` (REQUIREMENTS.md).
-
-    >>> guard_requirement("source_vm_off", "unplanned_failover"), guard_requirement("source_vm_off")
-    ('REQ-25', 'REQ-24')
-    """
-    return GUARD_REQUIREMENTS_BY_EVENT.get((guard, event)) or GUARD_REQUIREMENTS.get(guard)
 
 
 class Args(NamedTuple):
@@ -139,7 +131,7 @@ class Guards:
         return self.source_host_up(w, a)
 
     def replication_path_up(self, w: World, a: Args) -> bool:
-        return w.network is NetworkStatus.CONNECTED and host_up(w, 0) and host_up(w, 1)
+        return link_up(w)
 
     def replication_path_down(self, w: World, a: Args) -> bool:
         return self.source_host_up(w, a) and not self.replication_path_up(w, a)
@@ -152,8 +144,7 @@ class Guards:
 
     # -- the workload --------------------------------------------------------------------
     def workload_running(self, w: World, a: Args) -> bool:
-        vm = w.vms[a.vm]
-        return vm.power[source_site(vm)] is not VmPower.OFF
+        return runs_at_source(w.vms[a.vm])
 
     def workload_off(self, w: World, a: Args) -> bool:
         return not self.workload_running(w, a)
@@ -175,11 +166,7 @@ class Guards:
 
     def source_vm_off_or_reachable(self, w: World, a: Args) -> bool:
         """ASR can shut the source down (its host and VMM server are up), or it is off already."""
-        return self.source_vm_off(w, a) or (self.source_host_up(w, a) and self.source_vmm_up(w, a))
-
-    def failed_over_host_up(self, w: World, a: Args) -> bool:
-        """Cancel Failover needs only the host of the failed-over replica (REQ-30 b)."""
-        return self.source_host_up(w, a)
+        return self.source_vm_off(w, a) or reachable(w, source_site(w.vms[a.vm]))
 
     def source_needs_resync(self, w: World, a: Args) -> bool:
         return w.vms[a.vm].source_needs_resync
@@ -304,8 +291,7 @@ class Guards:
 
     def plan_vms_can_be_shut_down(self, w: World, a: Args) -> bool:
         """ASR shuts each plan VM down itself: it is off, or its source host is up (REQ-24)."""
-        return all(self.workload_off(w, Args(a.event, i)) or self.source_host_up(w, Args(a.event, i))
-                   for i in self.plan_vms)
+        return all(not runs_at_source(w.vms[i]) or host_up(w, source_site(w.vms[i])) for i in self.plan_vms)
 
     def plan_vms_failed_over(self, w: World, a: Args) -> bool:
         failed_over = _PLAN_FAILED_OVER[w.plan_kind]

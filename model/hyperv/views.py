@@ -21,7 +21,7 @@ from .protocol.test_failover import TestFailoverState
 from .protocol.vm_role import ActiveSite, VmPower
 from .state import VmState, World
 
-__all__ = ["source_site", "replica_site", "host_up", "vmm_up", "replication_mode", "direction", "is_protected",
+__all__ = ["source_site", "replica_site", "host_up", "vmm_up", "link_up", "reachable", "runs_at_source", "replication_mode", "direction", "is_protected",
            "replication_health", "active_faults", "vm_at_home", "is_home"]
 
 
@@ -41,6 +41,21 @@ def host_up(world: World, site: int) -> bool:
 
 def vmm_up(world: World, site: int) -> bool:
     return world.sites[site] in VMM_UP
+
+
+def link_up(world: World) -> bool:
+    """Replication can flow: the network is connected and both sites' hosts are up (REQ-01)."""
+    return world.network is NetworkStatus.CONNECTED and host_up(world, 0) and host_up(world, 1)
+
+
+def reachable(world: World, site: int) -> bool:
+    """ASR can act on a VM on ``site``: its host and its VMM server are up (REQ-02)."""
+    return host_up(world, site) and vmm_up(world, site)
+
+
+def runs_at_source(vm: VmState) -> bool:
+    """A copy of the VM runs on its source site."""
+    return vm.power[source_site(vm)] is not VmPower.OFF
 
 
 def is_protected(vm: VmState) -> bool:

@@ -95,7 +95,7 @@ TRANSITIONS = (
     # REQ-30 b: Hyper-V's Cancel Failover on the replica host alone; the relationship and the
     # recovery points stay, so the VM can fail over again (to another point, too).
     t("cancel_failover", [P.PLANNED_FAILOVER_PENDING_COMMIT, P.UNPLANNED_FAILOVER_PENDING_COMMIT],
-      P.PROTECTED, ["failed_over_host_up", "vm_not_locked_by_plan"],
+      P.PROTECTED, ["active_host_up", "vm_not_locked_by_plan"],
       after=["power_off_failed_over_vm", "discard_failover_point", "cancel_failover_data"]),
     t("reverse_replicate", [P.PLANNED_FAILOVER_COMMITTED, P.UNPLANNED_FAILOVER_COMMITTED], P.PROTECTED,
       _ORCHESTRATE + ["both_vmm_servers_up", "replication_path_up", "vm_not_locked_by_plan"],

@@ -71,6 +71,8 @@ def retry_delay_minutes(attempt: int) -> int:
 
 _SHIP = ["log_pending", "log_closed_cleanly", "replication_path_up"]
 _TO_RESYNC = ["discard_logs", "reset_retries"]
+#: The relationship removed: disable protection, or a failover job cancelled after it stopped replication.
+_REMOVE_RELATIONSHIP = ["delete_snapshot", "discard_logs", "reset_disk_copies", "reset_retries"]
 
 TRANSITIONS = (
     # Enabling protection creates the relationship; the initial copy starts now
@@ -155,8 +157,7 @@ TRANSITIONS = (
     t("cancel_prepared_failover", R.PREPARED_FOR_FAILOVER, R.REPLICATING, ["source_host_up"]),
     t("planned_failover_on_replica", R.PREPARED_FOR_FAILOVER, R.DISABLED, [], after=["reset_statistics"]),
     # The engine's side of ASR operations.
-    t("disable_protection", list(R), R.DISABLED, [], after=["delete_snapshot", "discard_logs",
-                                                            "reset_disk_copies", "reset_retries"]),
+    t("disable_protection", list(R), R.DISABLED, [], after=_REMOVE_RELATIONSHIP),
     # A failover ends the relationship's statistics: the reversed one starts its own (REQ-22).
     t("planned_failover", R.REPLICATING, R.DISABLED, [], after=["reset_statistics"]),
     # The replica fails over; the old primary keeps its pending log until commit, so a cancel
@@ -167,9 +168,9 @@ TRANSITIONS = (
       after=["reset_retries", "reset_statistics", "note_source_needs_resync"]),
     # A cancelled failover job had stopped replication before it began (REQ-30 a).
     t("planned_failover_cancelled", R.REPLICATING, R.DISABLED, [],
-      after=["delete_snapshot", "discard_logs", "reset_disk_copies", "reset_retries"]),
+      after=_REMOVE_RELATIONSHIP),
     t("unplanned_failover_cancelled", list(_ESTABLISHED), R.DISABLED, [],
-      after=["delete_snapshot", "discard_logs", "reset_disk_copies", "reset_retries"]),
+      after=_REMOVE_RELATIONSHIP),
     # Hyper-V's Cancel Failover keeps the relationship: the primary replicates again (REQ-30 b).
     t("cancel_failover", R.DISABLED, R.REPLICATING, ["source_log_usable"]),
     t("cancel_failover", R.DISABLED, R.WAITING_FOR_START_RESYNCHRONIZE, ["source_needs_resync"],
