@@ -227,7 +227,9 @@ def shrink(config: Config, labels, implementation: Implementation | None = None,
     changed = True
     while changed:
         changed = False
-        for size in (4, 3, 2, 1):
+        # Every block size, largest first: a detour (a cancelled job, then protection enabled
+        # again) is many steps long.
+        for size in range(len(best) - 1, 0, -1):
             i = 0
             while i + size <= len(best):
                 candidate = best[:i] + best[i + size:]

@@ -138,9 +138,7 @@ def test_deep_profile_finds_planned_failover_without_final_log():
     report = fuzz.fuzz(config, "deep", examples=300, seed=1, **variant)
     assert report.failure is not None
     assert "planned_failover_leaves_vm_protected" in report.failure.message
-    # Known regression (issue 10 note): with cancelled jobs and re-enables in the model, greedy
-    # deletion leaves a detour in; the minimum is 10 steps. Was <= 12.
-    assert report.failure.labels[-1] == "planned_failover(vm=web)" and len(report.failure.labels) <= 24
+    assert report.failure.labels[-1] == "planned_failover(vm=web)" and len(report.failure.labels) <= 12
 
 
 def test_shrink_returns_none_for_a_passing_run():
