@@ -67,10 +67,12 @@ def _stage_path(exploration, between, stages, reached, lids):
 
 
 def _without_asr_operations_on(system, store, index):
-    """Per edge: not an ASR operation on VM ``index``."""
+    """Per edge: not an ASR operation on VM ``index``, nor a Hyper-V one that moves its protection
+    (prepare and fail over on the replica, Cancel Failover): the cycle's steps come in a row."""
     def other(label) -> bool:
         event = system.event_by_label[label]
-        return event.spec.kind != "orchestration" or event.args.vm != index
+        return event.args.vm != index or not (
+            event.spec.kind == "orchestration" or any(p.machine.name == "protection" for p in event.participants))
     return edge_mask(store, other)
 
 

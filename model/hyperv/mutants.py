@@ -159,7 +159,8 @@ _register("sites_never_restored",
 _register("no_failover_back_to_primary",
           "Failover only ever goes from the primary site to the recovery site.",
           "recoverable_to_home",
-          remove_source("vm_role", ("planned_failover", "unplanned_failover"), _A.RECOVERY_SITE))
+          remove_source("vm_role", ("planned_failover", "planned_failover_on_replica", "unplanned_failover"),
+                        _A.RECOVERY_SITE))
 _register("no_reverse_replication_after_unplanned_failover",
           "Reverse replication is only offered after a planned failover.",
           "failback_cycle_reachable",
