@@ -57,8 +57,11 @@ _DATA_VALUES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def _interned(data):
-    # The class is part of the value: a mutant's broken block store must not borrow a real one.
-    return _DATA_VALUES.setdefault((type(data), data.key_of_frozen()), data)
+    # The class and the settings are part of the value: a mutant's broken block store must not
+    # borrow a real one, nor one configuration's VM (another retention, say) another's with the
+    # same bytes: the table outlives a check.
+    settings = (data.name, data.retention, data.app_consistent_every, data.authentication, data.block_size)
+    return _DATA_VALUES.setdefault((type(data), settings, data.key_of_frozen()), data)
 
 
 def _with_power(vm: VmState, site: int, power: VmPower) -> tuple[VmPower, VmPower]:

@@ -29,3 +29,14 @@ def test_an_unreachable_ray_address_is_bad_input():
     from hvr_model.hyperv.config import ConfigError
     with pytest.raises(ConfigError, match="no Ray cluster answers"):
         check_config("single_vm", workers=2, backend="ray", ray_address="127.0.0.1:1")
+
+
+def test_one_configurations_data_values_are_never_reused_by_another():
+    """Block-store values are interned for the whole process: data_overwrite's VM (same name, same
+    bytes, no retention) must not stand in for data_failback's (one-hour retention)."""
+    alone = check_config("data_failback").exploration.states
+    check_config("data_overwrite")
+    assert check_config("data_failback").exploration.states == alone
+    from hvr_model.tools.manifest import manifest_entries
+    pinned = next(e for e in manifest_entries() if e.config == "data_failback" and not e.mutant)
+    assert alone == pinned.states
