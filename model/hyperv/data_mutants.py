@@ -95,6 +95,7 @@ def _enable_without_snapshot(self):
 
 _DATA = "data_single_vm"
 _OVERWRITE = "data_overwrite"
+_FAILBACK = "data_failback"     # one disk: broken failbacks explode on two (see the configuration)
 _register("non_atomic_apply", "A delta is merged disk by disk: recovery points mix disks from different times.",
           "replica_points_are_history_prefixes", broken_engine(receive=_apply_disk_by_disk), config=_DATA)
 _register("out_of_order_apply", "A log's entries are applied newest first.",
@@ -105,7 +106,7 @@ _register("skipped_checksum", "The replica applies a log damaged in transit with
 _register("planned_failover_without_final_log_on_data",
           "Planned failover swaps roles without sending the last log (on real bytes).",
           "planned_failover_loses_nothing", drop_effect("protection", "planned_failover", "ship_final_log"),
-          config=_DATA)
+          config=_FAILBACK)
 _register("unplanned_failover_from_oldest_point",
           "Unplanned failover starts from the oldest recovery point instead of the latest.",
           "unplanned_failover_loses_only_unsent_writes", broken_engine(fail_over=_fail_over_to_oldest_point),
@@ -118,7 +119,7 @@ _register("resync_skips_a_chunk", "Resync leaves the last disk as it was.",
 _register("reverse_replication_always_resyncs",
           "Reverse replication resyncs even after a planned failover, when both sides are equal.",
           "reverse_replication_after_planned_failover_is_delta_only",
-          broken_engine(reverse_replicate=_reverse_always_resync), config=_DATA)
+          broken_engine(reverse_replicate=_reverse_always_resync), config=_FAILBACK)
 _register("data_path_loses_its_snapshot",
           "Starting initial replication does not take the snapshot the disk copies are made from.",
           "data_path_follows_the_protocol",
