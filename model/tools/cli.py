@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
                            "edge coverage (default 50000)")
     fuzz.add_argument("--trace-out", metavar="FILE",
                       help="where to save a failing run as a trace (default: fuzz-CONFIG[-MUTANT].jsonl)")
+    traceability = sub.add_parser("traceability",
+                                  help="write the requirements traceability table (specs/traceability.md)")
+    traceability.add_argument("--out", metavar="FILE",
+                              help="where to write it (default: specs/traceability.md beside the catalogue)")
+    traceability.add_argument("--check", action="store_true",
+                              help="write nothing; exit 1 if FILE is stale (not the table generated now)")
     diagrams = sub.add_parser("diagrams", help="regenerate the state diagrams (DOT and SVG) in a folder")
     diagrams.add_argument("--out", default="diagrams", help="the folder to write (default: diagrams)")
     return parser
@@ -143,7 +149,7 @@ def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest,
-                    "diagrams": _diagrams, "trace": _trace, "fuzz": _fuzz}
+                    "diagrams": _diagrams, "trace": _trace, "fuzz": _fuzz, "traceability": _traceability}
         return commands[args.command](args)
     except ConfigError as exc:
         print(f"hvr-model: error: {exc}", file=sys.stderr)
@@ -284,6 +290,26 @@ def _fuzz(args) -> int:
     written = fuzz.write_trace(path, config, report.failure.labels, comment, mutant)
     print(f"wrote {written} (replay: hvr-model trace check {written})")
     return EXIT_VIOLATED
+
+
+def _traceability(args) -> int:
+    from ..specs.requirements import CatalogueError
+    from . import traceability as tr
+    out = args.out or tr.DEFAULT_OUT
+    try:
+        text = tr.render_markdown(tr.build())
+        if args.check:
+            if tr.is_current(out, text):
+                print(f"{out}: current")
+                return EXIT_OK
+            print(f"{out}: stale, regenerate it with: hvr-model traceability" + (f" --out {out}" if args.out else ""),
+                  file=sys.stderr)
+            return EXIT_VIOLATED
+        print(f"wrote {tr.write_atomic(out, text)}")
+    except (tr.TraceabilityError, CatalogueError) as exc:
+        print(f"hvr-model: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
 
 
 def _diagrams(args) -> int:

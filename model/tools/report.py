@@ -14,7 +14,10 @@ The sections, in order (:data:`SECTIONS`):
   (:func:`action_coverage`);
 * **machines**: every machine's table as a state diagram
   (:func:`hvr_model.tools.diagrams.machine_diagram`), as checked (a mutant's
-  patched tables for a mutant).
+  patched tables for a mutant);
+* **traceability**: per requirement, its events, guards, properties and the mutants
+  they catch, or why it has none (:mod:`hvr_model.tools.traceability`, the table of
+  ``specs/traceability.md``).
 
 Each section is one function ``(result) -> HTML``; the VMs' disk contents will
 be one more entry of :data:`SECTIONS` when the model has a block store.
@@ -201,6 +204,16 @@ def _machines(result, draw: bool = True) -> str:
     return "".join(parts)
 
 
+def _traceability(result) -> str:
+    """The requirements traceability table; it is the model's, the same for every check."""
+    from ..specs.requirements import CatalogueError
+    from .traceability import TraceabilityError, build, render_html
+    try:
+        return render_html(build())
+    except (TraceabilityError, CatalogueError) as exc:
+        return f"<p>Not available: {_e(exc)}</p>"
+
+
 #: The report's sections in order: (anchor, title, ``(result, draw) -> HTML``).
 SECTIONS: tuple[tuple[str, str, Callable], ...] = (
     ("summary", "Summary", lambda result, draw: _summary(result)),
@@ -208,6 +221,7 @@ SECTIONS: tuple[tuple[str, str, Callable], ...] = (
     ("counterexamples", "Counterexamples", lambda result, draw: _counterexamples(result)),
     ("coverage", "Action coverage", lambda result, draw: _coverage(result)),
     ("machines", "Machines", _machines),
+    ("traceability", "Requirements traceability", lambda result, draw: _traceability(result)),
 )
 
 
