@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from ..checker.exploration import Progress
 from ..hyperv.describe import changes, describe
+from ..hyperv.readout import claim_reads
+from ..hyperv.state import World
+from ..specs.catalogue import by_name
 
 __all__ = ["ProgressLine", "print_report", "as_json", "mode"]
 
@@ -47,6 +50,7 @@ def print_report(result) -> None:
     for r in result.results:
         if not r.holds and not r.skipped:
             _print_counterexample(r, cfg)
+            _print_read(r, result)
     if not result.holds:
         print("\nviolated: " + ", ".join(result.violated))
     elif e.complete:
@@ -112,5 +116,40 @@ def as_json(result) -> dict:
         "edges": e.edges, "depth": e.depth, "seconds": round(e.seconds, 3), "holds": result.holds,
         "properties": [{"name": r.name, "kind": r.kind, "holds": r.holds, "skipped": r.skipped or None,
                         "requirements": list(r.requirements),
-                        "counterexample": _path_json(r.counterexample, cfg)} for r in result.results],
+                        "counterexample": _path_json(r.counterexample, cfg),
+                        "read": _read_json(r, result)} for r in result.results],
     }
+
+def _claim_read(r, result) -> dict | None:
+    """What a violated state or step claim of the catalogue read at the end of its counterexample.
+
+    See :func:`hvr_model.hyperv.readout.claim_reads`; None for other kinds of claim,
+    for claims not in the catalogue and for models other than the Hyper-V one.
+    """
+    if r.holds is not False or not r.counterexample or not isinstance(r.counterexample[-1].state, World):
+        return None
+    try:
+        prop = by_name(r.name)
+    except KeyError:
+        return None
+    return claim_reads(prop, r.counterexample, result.system) if prop.kind == r.kind else None
+
+
+def _print_read(r, result) -> None:
+    """The variables the claim's verdict rests on, unchanged ones included (after the steps' diffs)."""
+    read = _claim_read(r, result)
+    if read is None:
+        return
+    if "last" in read:
+        print("  the claim read, in the last state:")
+        lines = [f"    {k} = {v}" for k, v in read["last"].items()]
+    else:
+        print("  the claim read, in the states before and after the last step:")
+        lines = [f"    {when:6}  {k} = {v}" for when in ("before", "after") for k, v in read[when].items()]
+    print("\n".join(lines) or "    no variable of the state (only the configuration or the action)")
+
+
+def _read_json(r, result) -> dict | None:
+    """``{key: value}`` for a state claim, ``{"before": {...}, "after": {...}}`` for a step claim, or null."""
+    read = _claim_read(r, result)
+    return read and read.get("last", read)
