@@ -25,21 +25,22 @@ A model is what stateright calls a ``Model``: ``initial_states()`` and
 True
 """
 from .checking import CheckResult, PropertyResult, check
-from .errors import ModelError
+from .errors import ModelError, SpecError
 from .exploration import Exploration, Progress, Step
 from .explorer import Successors, explore
 from .manifest import Entry, differences, entries, render
 from .mutation import Variant
 from .store import StateGraph
 from .product import Args, BoundEvent, EventRefused, Firing, Participant, SynchronousProduct
-from .properties import Always, AlwaysStep, GraphClaim, Property, Sometimes, SometimesStep
+from .properties import (Always, AlwaysStep, Eventually, GraphClaim, LeadsTo, Property, Sometimes, SometimesStep,
+                         VERDICTS)
 from .tables import CompiledTransition, MachineSpec, TableError, compile_table, transition, validate_vocabulary
 
 __all__ = ["explore", "Exploration", "Progress", "Step", "Successors", "MachineSpec", "CompiledTransition",
            "TableError", "transition", "compile_table", "validate_vocabulary", "SynchronousProduct", "Args",
            "BoundEvent", "Participant", "Firing", "EventRefused", "Always", "Sometimes", "AlwaysStep",
-           "SometimesStep", "GraphClaim", "Property", "check", "CheckResult", "PropertyResult", "Variant",
-           "state_machine", "Entry", "entries", "differences", "render", "ModelError", "StateGraph"]
+           "SometimesStep", "GraphClaim", "LeadsTo", "Eventually", "VERDICTS", "Property", "check", "CheckResult", "PropertyResult", "Variant",
+           "state_machine", "Entry", "entries", "differences", "render", "ModelError", "SpecError", "StateGraph"]
 
 
 def __getattr__(name: str):

@@ -55,7 +55,7 @@ def differences(entry: Entry, result: CheckResult, kills: str | None = None) -> 
     ``kills`` is the property the entry's mutant must violate, if it has one.
     """
     e, out = result.exploration, []
-    verdict = "holds" if result.holds else "violated"
+    verdict = result.verdict
     if verdict != entry.expect:
         out.append(f"expected {entry.expect}, got {verdict} ({', '.join(result.violated) or 'nothing violated'})")
     if entry.mutant and kills is not None and kills not in result.violated:

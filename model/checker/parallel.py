@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import SpecError
 from .exploration import Progress
 from .partition import PartitionWorker, owner_of
 from .runtime import resident_bytes
@@ -205,12 +206,16 @@ def _serve(conn, index: int, workers: int, make_model, make_checks) -> None:
         method, args = message
         try:
             conn.send(("ok", getattr(worker, method)(*args)))
+        except SpecError as exc:  # the spec's bug, not the worker's: raised as itself by the coordinator
+            conn.send(("spec-error", exc))
         except BaseException:  # noqa: BLE001 -- the coordinator raises it as a WorkerError
             conn.send(("error", traceback.format_exc()))
 
 
 def _unwrap(reply):
     status, value = reply
+    if status == "spec-error":
+        raise value
     if status == "error":
         raise WorkerError(value)
     return value
@@ -239,6 +244,8 @@ class _RayPool:
         try:
             return self.ray.get([getattr(a, method).remote(*x) for a, x in zip(self.actors, args)])
         except self.ray.exceptions.RayError as error:
+            if isinstance(getattr(error, "cause", None), SpecError):
+                raise error.cause from None
             raise WorkerError(str(error)) from None
 
     def all(self, method: str, *args) -> list:

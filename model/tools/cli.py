@@ -1,7 +1,11 @@
 """Command line: ``hvr-model check`` and friends.
 
-Exit codes: 0 every property holds, 1 a property is violated (the
-counterexample is printed), 2 bad input (configuration, arguments).
+Exit codes, of every command: 0 every property holds (or the trace conforms,
+or the fuzzer found nothing), 1 a property is violated (the counterexample is
+printed), 2 bad input (configuration, trace, argument, output path), 3
+incomplete (a state or memory bound stopped the exploration: nothing is
+proved), 4 internal error (a spec that raised, or a bug of ours: one line,
+the traceback with --debug).
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import sys
 import traceback
 from typing import Sequence
 
+from ..checker.errors import SpecError
 from ..checker.explorer import explore
 from ..hyperv.config import ConfigError, config_names, load_config
 from ..hyperv.mutants import MUTANTS, system_for
@@ -23,6 +28,17 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
+EXIT_CODES = """exit codes (every command):
+  0  every property holds (vacuous ones are listed as warnings); the trace conforms; fuzzing found nothing
+  1  a property is violated (counterexample printed); the trace does not conform; fuzzing found a failure
+  2  bad input: configuration, trace, argument or output path (a named error, nothing written)
+  3  incomplete: --max-states or the memory budget stopped exploration (nothing is proved)
+  4  internal error: a spec raised while evaluated, or a bug of hvr-model (--debug shows the traceback)"""
+
+#: A run's verdict (hvr_model.checker.results.RUN_VERDICTS) -> the exit code that says it.
+EXIT_FOR_VERDICT = {"holds": EXIT_OK, "violated": EXIT_VIOLATED, "incomplete": EXIT_INCOMPLETE,
+                    "error": EXIT_INTERNAL}
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own exit code for bad arguments is 2 as well
@@ -31,9 +47,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hvr-model", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="hvr-model", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    check = sub.add_parser("check", help="explore a configuration and check every property")
+    check = sub.add_parser("check", help="explore a configuration and check every property", epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("--config", default="default",
                        help="a shipped configuration name or a TOML file (default: default)")
     check.add_argument("--mutant", help="check a deliberately broken variant of the model (see 'mutants')")
@@ -137,6 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hvr-model: interrupted", file=sys.stderr)
         return 130
+    except SpecError as exc:  # raised in a worker process: the spec's bug, named
+        if debug:
+            traceback.print_exc()
+        print(f"hvr-model: error: {exc} (a bug in the spec, not a violation; --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
     except Exception as exc:  # noqa: BLE001 -- anything unexpected is ours: one line, exit 4
         if debug:
             traceback.print_exc()
@@ -238,9 +262,7 @@ def _check(args) -> int:
     else:
         print_report(result)
     _write_outputs(args, result)
-    if not result.holds:
-        return EXIT_VIOLATED
-    return EXIT_OK if result.exploration.complete else EXIT_INCOMPLETE
+    return EXIT_FOR_VERDICT[result.verdict]
 
 
 def _write_outputs(args, result) -> None:

@@ -5,12 +5,13 @@ The JSON object is documented in the README ("Command line").
 from __future__ import annotations
 
 from ..checker.exploration import Progress
+from ..checker.results import ClaimProgress
 from ..hyperv.describe import changes, describe
 from ..hyperv.readout import claim_reads
 from ..hyperv.state import World
 from ..specs.catalogue import by_name
 
-__all__ = ["ProgressLine", "print_report", "as_json", "mode"]
+__all__ = ["ProgressLine", "print_report", "as_json", "mode", "run_summary", "SHOWN"]
 
 
 class ProgressLine:
@@ -19,12 +20,15 @@ class ProgressLine:
     def __init__(self, stream):
         self.stream, self.tty, self.last = stream, stream.isatty(), 0.0
 
-    def __call__(self, p: Progress) -> None:
-        line = f"exploring: {p.states:,} states, {p.edges:,} edges, depth {p.depth}, " \
-               f"{p.states_per_second:,.0f} states/s"
+    def __call__(self, p: Progress | ClaimProgress) -> None:
+        if isinstance(p, ClaimProgress):
+            line, every = f"deciding whole-graph and liveness claims: {p.index}/{p.total} {p.name}", 0
+        else:
+            line, every = (f"exploring: {p.states:,} states, {p.edges:,} edges, depth {p.depth}, "
+                           f"{p.states_per_second:,.0f} states/s"), 5
         if self.tty:
             self.stream.write("\r" + line + "\x1b[K")
-        elif p.seconds - self.last >= 5 or self.last == 0:
+        elif every == 0 or p.seconds - self.last >= every or self.last == 0:
             self.stream.write(line + "\n")
             self.last = p.seconds or 1e-9
         self.stream.flush()
@@ -32,6 +36,10 @@ class ProgressLine:
     def done(self) -> None:
         if self.tty:
             self.stream.write("\n")
+
+
+#: How each verdict is shown in the properties table.
+SHOWN = {"holds": "holds", "violated": "VIOLATED", "vacuous": "vacuous", "unknown": "unknown", "error": "ERROR"}
 
 
 def print_report(result) -> None:
@@ -45,19 +53,42 @@ def print_report(result) -> None:
     width = max(len(r.name) for r in result.results)
     print(f"\n{'property':{width}}  {'kind':14}  {'result':9}  requirements")
     for r in result.results:
-        verdict = "n/a" if r.skipped else ("holds" if r.holds else "VIOLATED")
-        print(f"{r.name:{width}}  {r.kind:14}  {verdict:9}  {', '.join(r.requirements)}")
+        print(f"{r.name:{width}}  {r.kind:14}  {SHOWN[r.verdict]:9}  {', '.join(r.requirements)}")
     for r in result.results:
-        if not r.holds and not r.skipped:
+        if r.verdict == "violated":
             _print_counterexample(r, cfg)
             _print_read(r, result)
-    if not result.holds:
-        print("\nviolated: " + ", ".join(result.violated))
-    elif e.complete:
-        print("\nall properties hold")
-    else:
-        print(f"\nINCOMPLETE ({e.stopped}): no violation in the {e.states:,} states explored; nothing is "
-              f"proved. To go further: {_advice(result)}.")
+    _print_notes(result)
+    print(f"\n{run_summary(result)}")
+    print(f"total {result.seconds:.1f} s (exploration {e.seconds:.1f} s, claims {result.seconds - e.seconds:.1f} s)")
+
+
+def _print_notes(result) -> None:
+    """Errors, then warnings (vacuous claims), then claims not decided, each with its reason."""
+    for verdict, title in (("error", "ERRORS in specs (not violations of the model)"),
+                           ("vacuous", "warnings: vacuous claims (nothing they are about happened)"),
+                           ("unknown", "not decided")):
+        chosen = [r for r in result.results if r.verdict == verdict]
+        if chosen:
+            print(f"\n{title}:")
+            for r in chosen:
+                print(f"  {r.name}: {r.reason}")
+
+
+def run_summary(result) -> str:
+    """The run's verdict in one line (what the exit code says)."""
+    e, verdict = result.exploration, result.verdict
+    if verdict == "violated":
+        return "violated: " + ", ".join(result.violated)
+    if verdict == "error":
+        return "ERROR: a spec raised while being evaluated: " + ", ".join(result.errors)
+    if verdict == "incomplete":
+        return (f"INCOMPLETE ({e.stopped}): no violation in the {e.states:,} states explored; nothing is "
+                f"proved. To go further: {_advice(result)}.")
+    decided = len(result.results) - len(result.vacuous) - len(result.unknown)
+    extra = [f"{len(result.vacuous)} vacuous"] if result.vacuous else []
+    extra += [f"{len(result.unknown)} not decided"] if result.unknown else []
+    return f"all {decided} decided properties hold" + (f" ({', '.join(extra)})" if extra else "")
 
 
 def mode(result) -> str:
@@ -87,9 +118,27 @@ def _print_counterexample(r, config) -> None:
         if before is None:
             print("  0. initial state")
             continue
-        diff = changes(before.state, step.state, config)
-        shown = ", ".join(f"{k}: {a} -> {b}" for k, (a, b) in diff.items()) or "no visible change"
-        print(f"  {i}. {step.action}\n       {shown}")
+        _print_step(i, before, step, config)
+    if r.cycle is not None:
+        _print_cycle(r, config)
+
+
+def _print_step(i, before, step, config) -> None:
+    diff = changes(before.state, step.state, config)
+    shown = ", ".join(f"{k}: {a} -> {b}" for k, (a, b) in diff.items()) or "no visible change"
+    print(f"  {i}. {step.action}\n       {shown}")
+
+
+def _print_cycle(r, config) -> None:
+    """A lasso's loop: the fair behaviour that never reaches the goal."""
+    n = len(r.counterexample)
+    if not r.cycle:
+        print(f"  then it stutters at step {n - 1} forever: no fair action is enabled there, and the goal "
+              f"never holds")
+        return
+    print(f"  then repeats forever (a fair cycle back to step {n - 1}; the goal never holds):")
+    for i, (before, step) in enumerate(zip([r.counterexample[-1]] + r.cycle[:-1], r.cycle), start=n):
+        _print_step(i, before, step, config)
 
 
 def _pairs(steps):
@@ -113,12 +162,35 @@ def as_json(result) -> dict:
     return {
         "config": cfg.name, "mutant": result.mutant, "mode": mode(result), "symmetry": e.canonical is not None,
         "complete": e.complete, "states": e.states,
-        "edges": e.edges, "depth": e.depth, "seconds": round(e.seconds, 3), "holds": result.holds,
-        "properties": [{"name": r.name, "kind": r.kind, "holds": r.holds, "skipped": r.skipped or None,
-                        "requirements": list(r.requirements),
-                        "counterexample": _path_json(r.counterexample, cfg),
-                        "read": _read_json(r, result)} for r in result.results],
+        "edges": e.edges, "depth": e.depth, "seconds": round(e.seconds, 3), "total_seconds": round(result.seconds, 3),
+        "verdict": result.verdict, "holds": result.holds,
+        "properties": [_property_json(r, cfg) | {"read": _read_json(r, result)} for r in result.results],
     }
+
+
+def _property_json(r, cfg) -> dict:
+    """One claim: ``holds`` is true, false, or null with ``vacuous`` / ``unknown`` / ``error`` giving the reason."""
+    out = {"name": r.name, "kind": r.kind, "verdict": r.verdict, "holds": r.holds,
+           "vacuous": r.reason if r.verdict == "vacuous" else None,
+           "unknown": r.reason if r.verdict == "unknown" else None,
+           "error": r.reason if r.verdict == "error" else None,
+           "requirements": list(r.requirements),
+           "counterexample": _path_json(r.counterexample, cfg)}
+    if r.cycle is not None:
+        out["cycle"] = _cycle_json(r, cfg)
+    return out
+
+
+def _cycle_json(r, cfg) -> list:
+    """A lasso's loop, its steps numbered on from the stem (empty: stuttering at the stem's end)."""
+    n, before = len(r.counterexample), r.counterexample[-1]
+    out = []
+    for i, step in enumerate(r.cycle, start=n):
+        out.append({"step": i, "action": step.action, "state": describe(step.state, cfg),
+                    "changes": {k: list(v) for k, v in changes(before.state, step.state, cfg).items()}})
+        before = step
+    return out
+
 
 def _claim_read(r, result) -> dict | None:
     """What a violated state or step claim of the catalogue read at the end of its counterexample.

@@ -144,7 +144,7 @@ def write_itf(result, directory: Path | str) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for r in result.results:
-        if r.holds or r.skipped or not r.counterexample:
+        if r.verdict != "violated" or not r.counterexample:
             continue
         trace = itf_trace(r.counterexample, result.config, result.mutant, property=r.name, kind=r.kind,
                           requirements=list(r.requirements), description=f"counterexample for {r.name}: {r.doc}")

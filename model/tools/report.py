@@ -25,7 +25,7 @@ be one more entry of :data:`SECTIONS` when the model has a block store.
 >>> from hvr_model.hyperv.config import load_config
 >>> from hvr_model.tools.verification import check_config as check
 >>> page = render_report(check(load_config("single_vm")), draw=False)
->>> page.startswith("<!DOCTYPE html>"), "<script" in page, "all properties hold" in page
+>>> page.startswith("<!DOCTYPE html>"), "<script" in page, "decided properties hold" in page
 (True, False, True)
 """
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..hyperv.describe import changes, describe
+from .console import SHOWN, run_summary
 
 __all__ = ["EventCoverage", "action_coverage", "render_report", "write_report", "SECTIONS", "inline_svg"]
 
@@ -103,9 +104,8 @@ def _e(text) -> str:
 
 
 def _verdict(r) -> str:
-    if r.skipped:
-        return '<span class="na">n/a</span>'
-    return '<span class="holds">holds</span>' if r.holds else '<span class="violated">VIOLATED</span>'
+    css = {"holds": "holds", "violated": "violated", "error": "violated"}.get(r.verdict, "na")
+    return f'<span class="{css}">{_e(SHOWN[r.verdict])}</span>'
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -117,19 +117,19 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def _summary(result) -> str:
     e, cfg = result.exploration, result.config
-    verdict = ('<p class="verdict holds">all properties hold</p>' if result.holds else
-               f'<p class="verdict violated">VIOLATED: {_e(", ".join(result.violated))}</p>')
+    css = {"holds": "holds", "violated": "violated", "error": "violated"}.get(result.verdict, "na")
+    verdict = f'<p class="verdict {css}">{_e(run_summary(result))}</p>'
     rows = [["configuration", _e(cfg.name)], ["description", _e(cfg.description or "")],
             ["mutant", _e(result.mutant) if result.mutant else "none"],
             ["states", f"{e.states:,}"], ["transitions", f"{e.edges:,}"], ["depth", str(e.depth)],
-            ["seconds", f"{e.seconds:.2f}"],
+            ["seconds", f"{e.seconds:.2f} exploring, {result.seconds:.2f} in all"],
             ["exploration", "complete" if e.complete else "INCOMPLETE: stopped at --max-states"]]
     return verdict + "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
 
 
 def _properties(result) -> str:
     rows = [[f"<code>{_e(r.name)}</code>", _e(r.kind), _verdict(r), _e(", ".join(r.requirements)),
-             _e(r.doc) + (f' <span class="na">({_e(r.skipped)})</span>' if r.skipped else "")]
+             _e(r.doc) + (f' <span class="na">({_e(r.verdict)}: {_e(r.reason)})</span>' if r.reason else "")]
             for r in result.results]
     return _table(["property", "kind", "result", "requirements", "doc"], rows)
 
@@ -157,11 +157,25 @@ def _counterexample(r, config) -> str:
     steps = r.counterexample
     items = "".join(_step(i, before, step, config)
                     for i, (before, step) in enumerate(zip([None] + steps[:-1], steps)))
-    return head + f'<p>{len(steps) - 1} steps from the initial state (a shortest path).</p><ol class="steps" start="0">{items}</ol>'
+    text = head + (f'<p>{len(steps) - 1} steps from the initial state (a shortest path).</p>'
+                   f'<ol class="steps" start="0">{items}</ol>')
+    return text + (_cycle(r, config) if r.cycle is not None else "")
+
+
+def _cycle(r, config) -> str:
+    """A lasso's loop, numbered on from the stem."""
+    n = len(r.counterexample)
+    if not r.cycle:
+        return (f"<p>Then it stutters at step {n - 1} forever: no fair action is enabled there and the goal "
+                f"never holds.</p>")
+    items = "".join(_step(i, before, step, config) for i, (before, step) in
+                    enumerate(zip([r.counterexample[-1]] + r.cycle[:-1], r.cycle), start=n))
+    return (f"<p>Then repeats forever, a fair cycle back to step {n - 1} (the goal never holds):</p>"
+            f'<ol class="steps" start="{n}">{items}</ol>')
 
 
 def _counterexamples(result) -> str:
-    bad = [r for r in result.results if not r.holds and not r.skipped]
+    bad = [r for r in result.results if r.verdict == "violated"]
     if not bad:
         return "<p>None: no property is violated.</p>"
     return "".join(_counterexample(r, result.config) for r in bad)

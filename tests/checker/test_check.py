@@ -44,6 +44,54 @@ def test_violations_come_with_a_shortest_counterexample():
     assert [s.state for s in result.result("inc_stays_below_two").counterexample] == [0, 1, 2]
 
 
+def test_a_claim_about_nothing_that_happens_is_vacuous_not_holding():
+    never = Always("never_negative", (), "", lambda n, c: n >= 0, witness="goes_negative")
+    goes_negative = Sometimes("goes_negative", (), "", lambda n, c: n < 0)
+    no_such_event = AlwaysStep("jump_is_small", (), "", {"jump"}, lambda u, v, a, c: v - u < 2)
+    result = check(Counter(), [never, goes_negative, no_such_event])
+    assert [r.verdict for r in result.results] == ["vacuous", "violated", "vacuous"]
+    assert result.result("never_negative").holds is None
+    assert "goes_negative is violated" in result.result("never_negative").reason
+    assert "(jump) fired" in result.result("jump_is_small").reason
+
+
+def test_an_inapplicable_claim_gives_the_reason_of_its_applicability_test():
+    from hvr_model.checker.properties import Applicability
+    big = Applicability(lambda limit: limit > 5, "the limit is at most 5")
+    claim = Always("below_limit", (), "", lambda n, limit: n <= limit, applies=big)
+    assert [(r.verdict, r.reason) for r in check(Counter(), [claim]).results] == [("vacuous", "the limit is at most 5")]
+
+
+def test_a_spec_that_raises_is_an_error_naming_it_not_a_violation():
+    broken = Always("reads_a_missing_field", (), "", lambda n, c: n.unsent == 0)
+    result = check(Counter(), [broken, BELOW])
+    r = result.result("reads_a_missing_field")
+    assert r.verdict == "error" and "AttributeError" in r.reason and "not a violation" in r.reason
+    assert [s.state for s in r.counterexample] == [0]          # where it raised
+    assert result.verdict == "error" and result.violated == [] and not result.holds
+    assert check(Counter(), [broken], safety_only=True).result("reads_a_missing_field").verdict == "error"
+
+
+def test_a_spec_that_raises_in_a_worker_stops_the_run_with_a_spec_error():
+    from hvr_model.checker import SpecError
+    broken = AlwaysStep("bad_step", (), "", {"inc"}, lambda u, v, a, c: v.missing)
+    with pytest.raises(SpecError, match="spec bad_step raised AttributeError"):
+        check(Counter(), [broken], workers=2)
+
+
+def test_the_models_own_evaluation_errors_mean_does_not_hold():
+    class Strict(Counter):
+        evaluation_errors = (ZeroDivisionError,)
+    divides = Always("divides", (), "", lambda n, c: 1 / (2 - n) > -5)
+    assert check(Strict(), [divides]).violated == ["divides"]
+
+
+def test_a_bounded_run_is_incomplete_and_never_holds():
+    result = check(Counter(limit=50), [BELOW, REACHES, STEPS_UP], max_states=10)
+    assert result.verdict == "incomplete" and not result.holds
+    assert [r.verdict for r in result.results] == ["unknown"] * 3
+
+
 def test_a_generator_of_properties_is_checked_whole():
     result = check(Counter(), (p for p in [BELOW, REACHES]))
     assert [r.name for r in result.results] == ["below_limit", "reaches_limit"]

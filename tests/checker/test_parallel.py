@@ -37,8 +37,8 @@ def test_the_hyperv_model_with_workers_matches_safety_only_one_process():
     two = check_config("single_vm", "disks_copied_in_parallel", workers=2)
     assert (two.exploration.states, two.exploration.edges, two.exploration.depth) == \
         (one.exploration.states, one.exploration.edges, one.exploration.depth)
-    assert [(r.name, r.holds, bool(r.skipped)) for r in two.results] == \
-        [(r.name, r.holds, bool(r.skipped)) for r in one.results]
+    assert [(r.name, r.verdict, r.reason) for r in two.results] == \
+        [(r.name, r.verdict, r.reason) for r in one.results]
 
 
 def test_a_failing_worker_is_reported_with_its_traceback():

@@ -16,7 +16,33 @@ def test_check_single_vm_holds_and_prints_the_properties_table(capsys):
     assert main(["check", "--config", "single_vm", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "configuration single_vm: 254 states" in out
-    assert "no_split_brain" in out and "all properties hold" in out
+    assert "no_split_brain" in out and "decided properties hold" in out
+    assert "total " in out and "exploration " in out      # the whole check's time, not only the search's
+
+
+def test_data_claims_are_vacuous_not_holding_where_the_config_has_no_data(capsys):
+    assert main(["check", "--config", "single_vm", "--json"]) == 0     # vacuous is a warning, not a failure
+    doc = json.loads(capsys.readouterr().out)
+    claims = {p["name"]: p for p in doc["properties"]}
+    data = claims["source_disks_replay_their_history"]
+    assert data["verdict"] == "vacuous" and data["holds"] is None and "[data]" in data["vacuous"]
+    assert claims["recovery_plan_boots_groups_in_order"]["vacuous"].startswith("its witness recovery_plan_boots")
+    assert claims["no_split_brain"]["verdict"] == "holds" and claims["no_split_brain"]["vacuous"] is None
+
+
+def test_a_step_claim_whose_events_never_fire_is_vacuous(capsys):
+    assert main(["check", "--config", "data_overwrite", "--json"]) == 0
+    claim = next(p for p in json.loads(capsys.readouterr().out)["properties"]
+                 if p["name"] == "corrupted_log_is_never_applied")
+    assert claim["verdict"] == "vacuous" and "receive_corrupted_log" in claim["vacuous"]
+    assert "fired" in claim["vacuous"]
+
+
+def test_vacuous_claims_are_listed_as_warnings_in_text(capsys):
+    assert main(["check", "--config", "single_vm", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "warnings: vacuous claims" in out
+    assert "  source_disks_replay_their_history: the configuration has no [data] section" in out
 
 
 def test_check_of_a_mutant_exits_1_with_a_numbered_counterexample(capsys):
@@ -47,8 +73,25 @@ def test_max_states_stops_early_and_reports_incomplete(capsys):
     assert main(["check", "--config", "single_vm_faults", "--max-states", "500", "--json"]) == 3
     doc = json.loads(capsys.readouterr().out)
     assert doc["complete"] is False and doc["states"] == 500
+    assert doc["verdict"] == "incomplete" and doc["holds"] is False
     graph_claims = [p for p in doc["properties"] if p["kind"] == "graph"]
-    assert graph_claims and all(p["skipped"] for p in graph_claims)
+    assert graph_claims and all(p["verdict"] == "unknown" and "incomplete" in p["unknown"] for p in graph_claims)
+    invariants = [p for p in doc["properties"] if p["kind"] == "always" and p["verdict"] != "vacuous"]
+    assert invariants and all(p["verdict"] == "unknown" for p in invariants)   # never "holds" on a bounded run
+
+
+def test_max_states_in_text_never_says_all_hold(capsys):
+    assert main(["check", "--config", "single_vm_faults", "--max-states", "500", "--quiet"]) == 3
+    out = capsys.readouterr().out
+    assert "INCOMPLETE" in out and "hold" not in out.rsplit("\n\n", 1)[-1]
+
+
+def test_help_documents_the_exit_codes():
+    proc = run("check", "--help")
+    assert proc.returncode == 0
+    for line in ("0  every property holds", "1  a property is violated", "2  bad input", "3  incomplete",
+                 "4  internal error"):
+        assert line in proc.stdout
 
 
 def test_progress_is_shown_on_stderr():
@@ -112,10 +155,10 @@ def test_safety_only_gives_the_graph_verdicts_on_every_safety_claim(capsys):
     safety = json.loads(capsys.readouterr().out)
     assert (safety["states"], safety["edges"], safety["depth"]) == (graph["states"], graph["edges"], graph["depth"])
     for g, s in zip(graph["properties"], safety["properties"]):
-        if g["kind"] == "graph":
-            assert s["skipped"].startswith("not checked in safety-only mode")
+        if g["kind"] in ("graph", "leads-to", "eventually") and g["verdict"] != "vacuous":
+            assert s["verdict"] == "unknown" and s["unknown"].startswith("not checked in safety-only mode")
         else:
-            assert (g["holds"], g["skipped"]) == (s["holds"], s["skipped"]), g["name"]
+            assert (g["verdict"], g["vacuous"]) == (s["verdict"], s["vacuous"]), g["name"]
             assert (g["counterexample"] is None) == (s["counterexample"] is None)
             if g["counterexample"]:
                 assert len(g["counterexample"]) == len(s["counterexample"])

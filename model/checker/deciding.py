@@ -1,0 +1,211 @@
+"""Deciding each kind of claim on an explored state graph (the default, graph-keeping mode).
+
+Each ``decide_*`` function returns the claim's :class:`PropertyResult` before the
+run-wide rules of :func:`hvr_model.checker.checking.settle` (vacuity through
+witnesses, spec errors, incomplete runs) are applied.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .context import _Context
+from .exploration import Exploration, Step
+from .properties import AlwaysStep, GraphClaim, LivenessClaim, Sometimes
+from .results import PropertyResult
+
+__all__ = ["decide_invariant", "decide_sometimes", "decide_steps", "decide_graph", "decide_liveness", "result",
+           "not_applicable"]
+
+
+def result(p, verdict: str, counterexample=None, example=None, reason: str = "", cycle=None) -> PropertyResult:
+    return PropertyResult(p.name, p.kind, verdict, p.requirements, p.doc, counterexample, example, reason, cycle)
+
+
+def not_applicable(p, config) -> PropertyResult:
+    return result(p, "vacuous", reason=p.inapplicable_reason(config))
+
+
+def decide_invariant(p, exploration: Exploration) -> PropertyResult:
+    bad = exploration.violations.get(p.name)
+    return result(p, "holds") if bad is None else result(p, "violated", exploration.path_to(bad))
+
+
+def decide_sometimes(p: Sometimes, exploration: Exploration, context: _Context) -> PropertyResult:
+    # States are stored in BFS order: the first one found has the least depth.
+    test = context.bind(p.name, p.predicate, default=False)
+    best = next((i for i, s in enumerate(exploration.store.nodes) if test(s)), None)
+    if best is None:
+        return _unreached(p, exploration.complete)
+    return result(p, "holds", example=exploration.path_to_id(best))
+
+
+def _unreached(p, complete: bool) -> PropertyResult:
+    if complete:
+        return result(p, "violated")
+    return result(p, "unknown", reason="exploration incomplete: not reached in the states explored")
+
+
+def decide_steps(props, exploration: Exploration, context: _Context) -> list[PropertyResult]:
+    """One pass over the edges of the events the claims name, in BFS order of their source."""
+    store = exploration.store
+    by_label = _claims_by_label(props, store.label_names, context)
+    found: dict[str, list[Step]] = {}
+    fired: set[str] = set()
+    concrete = _Targets(exploration, context.model)
+    nodes, dst, lab, offsets = store.nodes, store.dst, store.lab, store.offsets
+    for u in range(store.expanded if by_label else 0):
+        for k in range(offsets[u], offsets[u + 1]):
+            claims = by_label.get(lab[k])
+            if claims is None:
+                continue
+            label = store.label_names[lab[k]]
+            args, after = context.action(label), concrete(u, label, dst[k])
+            for p in claims:
+                fired.add(p.name)
+                if p.name not in found and _step_matters(p, nodes[u], after, args, context):
+                    found[p.name] = exploration.path_to_id(u) + [Step(label, after)]
+    return [_step_result(p, found.get(p.name), p.name in fired, exploration) for p in props]
+
+
+class _Targets:
+    """The state a transition leads to: stored, or under symmetry the model's own (not its representative).
+
+    A step claim reads the state after in the frame of the state before (e.g. "the VM
+    the event names"), which a representative may have permuted.
+    """
+
+    def __init__(self, exploration: Exploration, model: Any):
+        self.store, self.canonical, self.model = exploration.store, exploration.canonical, model
+        self.source, self.successors = -1, []
+
+    def __call__(self, u: int, label: str, v: int) -> Any:
+        target = self.store.nodes[v]
+        if self.canonical is None:
+            return target
+        if u != self.source:
+            self.source, self.successors = u, list(self.model.successors(self.store.nodes[u]))
+        return next(nxt for name, nxt in self.successors if name == label and self.canonical(nxt) == target)
+
+
+def _claims_by_label(props, label_names, context: _Context) -> dict[int, list]:
+    """Label id -> the step claims about its event."""
+    by_event: dict[str, list] = {}
+    for p in props:
+        for event in p.events:
+            by_event.setdefault(event, []).append(p)
+    out = {}
+    for lid, label in enumerate(label_names):
+        claims = by_event.get(context.action(label).event)
+        if claims:
+            out[lid] = claims
+    return out
+
+
+def _step_matters(p, u, v, args, context: _Context) -> bool:
+    """True for a violating step of an AlwaysStep, or a witnessing step of a SometimesStep."""
+    if isinstance(p, AlwaysStep):
+        return not context.holds(p.name, p.check, u, v, args, context.config, default=True)
+    return context.holds(p.name, p.check, u, v, args, context.config, default=False)
+
+
+def _step_result(p, found, fired: bool, exploration) -> PropertyResult:
+    if isinstance(p, AlwaysStep):
+        if found is not None:
+            return result(p, "violated", found)
+        if not fired:
+            return result(p, "vacuous", reason=fired_nowhere(p))
+        return result(p, "holds")
+    if found is None:
+        return _unreached(p, exploration.complete)
+    return result(p, "holds", example=found)
+
+
+def fired_nowhere(p) -> str:
+    """The vacuity reason of a step claim none of whose events fired."""
+    return f"none of its events ({', '.join(sorted(p.events))}) fired on an explored step"
+
+
+def decide_graph(p: GraphClaim, exploration: Exploration, model: Any) -> PropertyResult:
+    unknown = _undecidable(p, exploration)
+    if unknown:
+        return result(p, "unknown", reason=unknown)
+    holds, path = p.decide(exploration, model)
+    if holds is None:           # the claim found nothing to be about: ``path`` says why
+        return result(p, "vacuous", reason=str(path))
+    return result(p, "holds", example=path) if holds else result(p, "violated", path)
+
+
+def _undecidable(p, exploration: Exploration) -> str:
+    """Why a whole-graph claim cannot be decided on this exploration ("" if it can)."""
+    if exploration.store is None:
+        return "not checked in safety-only mode: no graph is stored"
+    if not exploration.complete:
+        return "exploration incomplete: whole-graph claims need every state"
+    if exploration.canonical is not None and not p.symmetric:
+        return "not checked under symmetry reduction: the claim tells interchangeable components apart"
+    return ""
+
+
+def decide_liveness(p: LivenessClaim, exploration: Exploration, context: _Context) -> PropertyResult:
+    """``trigger ~> goal`` under the model's and the claim's fairness, by fair-SCC analysis, per instance."""
+    unknown = _undecidable(p, exploration)
+    if unknown:
+        return result(p, "unknown", reason=unknown)
+    weak, strong = fairness_masks(exploration.store, context, p)
+    triggered = False
+    for x in p.instances(context.config):
+        lasso, occurred = _lasso(p, x, exploration, context, weak, strong)
+        triggered |= occurred
+        if lasso is not None:
+            return _lasso_result(p, lasso, exploration.store, x)
+    if not triggered:
+        return result(p, "vacuous", reason="its trigger holds in no reachable state")
+    return result(p, "holds")
+
+
+def _lasso(p, x, exploration: Exploration, context: _Context, weak, strong):
+    """(the lasso or None, whether the trigger occurred) for instance ``x``."""
+    from .liveness import leads_to
+    store, config = exploration.store, context.config
+    args = () if p.for_each is None else (x,)
+    if p.trigger is None:
+        trigger = _initial_mask(exploration)
+    else:
+        trigger = _mask(store, lambda s: context.holds(p.name, p.trigger, s, config, *args, default=False))
+    if not trigger.any():
+        return None, False
+    goal = _mask(store, lambda s: context.holds(p.name, p.goal, s, config, *args, default=True))
+    return leads_to(store, trigger, goal, weak, strong), True
+
+
+def _lasso_result(p, lasso, store, x) -> PropertyResult:
+    names, nodes = store.label_names, store.nodes
+    stem = [Step(None if lid is None else names[lid], nodes[sid]) for lid, sid in lasso.stem]
+    cycle = [Step(names[lid], nodes[sid]) for lid, sid in lasso.cycle]
+    return result(p, "violated", stem, cycle=cycle, reason="" if p.for_each is None else f"for instance {x!r}")
+
+
+def _mask(store, test) -> np.ndarray:
+    return np.fromiter((test(s) for s in store.nodes), dtype=bool, count=store.states)
+
+
+def _initial_mask(exploration: Exploration) -> np.ndarray:
+    out = np.zeros(exploration.store.states, dtype=bool)
+    out[exploration.store.ids(exploration.initial)] = True
+    return out
+
+
+def fairness_masks(store, context: _Context, p: LivenessClaim) -> tuple[np.ndarray, np.ndarray]:
+    """Per label id: weakly fair, strongly fair (the model's ``fairness(label)``, then the claim's events)."""
+    declared = getattr(context.model, "fairness", lambda label: None)
+    weak = np.zeros(len(store.label_names), dtype=bool)
+    strong = np.zeros(len(store.label_names), dtype=bool)
+    for lid, label in enumerate(store.label_names):
+        event = context.action(label).event
+        kind = "strong" if event in p.strong else "weak" if event in p.weak else declared(label)
+        if kind not in (None, "weak", "strong"):
+            raise ValueError(f"fairness of {label!r} must be 'weak', 'strong' or None, got {kind!r}")
+        weak[lid], strong[lid] = kind == "weak", kind == "strong"
+    return weak, strong
