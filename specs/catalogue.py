@@ -9,12 +9,12 @@ True
 """
 from __future__ import annotations
 
-from . import data, failover, graph, health, recovery_plan, replication, roles
+from . import data, failover, graph, health, liveness, recovery_plan, replication, roles
 
 __all__ = ["ALL_PROPERTIES", "by_name"]
 
 ALL_PROPERTIES = (roles.PROPERTIES + replication.PROPERTIES + health.PROPERTIES + failover.PROPERTIES
-                  + recovery_plan.PROPERTIES + data.PROPERTIES + graph.PROPERTIES)
+                  + recovery_plan.PROPERTIES + data.PROPERTIES + graph.PROPERTIES + liveness.PROPERTIES)
 
 
 def by_name(name: str):

@@ -12,6 +12,7 @@ import numpy as np
 
 from .context import _Context
 from .exploration import Exploration, Step
+from .graphs import label_mask
 from .properties import AlwaysStep, GraphClaim, LivenessClaim, Sometimes
 from .results import PropertyResult
 
@@ -154,9 +155,10 @@ def decide_liveness(p: LivenessClaim, exploration: Exploration, context: _Contex
     if unknown:
         return result(p, "unknown", reason=unknown)
     weak, strong = fairness_masks(exploration.store, context, p)
+    discharge = label_mask(exploration.store, lambda label: context.action(label).event in p.unless)
     triggered = False
     for x in p.instances(context.config):
-        lasso, occurred = _lasso(p, x, exploration, context, weak, strong)
+        lasso, occurred = _lasso(p, x, exploration, context, (weak, strong, discharge))
         triggered |= occurred
         if lasso is not None:
             return _lasso_result(p, lasso, exploration.store, x)
@@ -165,7 +167,7 @@ def decide_liveness(p: LivenessClaim, exploration: Exploration, context: _Contex
     return result(p, "holds")
 
 
-def _lasso(p, x, exploration: Exploration, context: _Context, weak, strong):
+def _lasso(p, x, exploration: Exploration, context: _Context, masks):
     """(the lasso or None, whether the trigger occurred) for instance ``x``."""
     from .liveness import leads_to
     store, config = exploration.store, context.config
@@ -177,7 +179,7 @@ def _lasso(p, x, exploration: Exploration, context: _Context, weak, strong):
     if not trigger.any():
         return None, False
     goal = _mask(store, lambda s: context.holds(p.name, p.goal, s, config, *args, default=True))
-    return leads_to(store, trigger, goal, weak, strong), True
+    return leads_to(store, trigger, goal, *masks), True
 
 
 def _lasso_result(p, lasso, store, x) -> PropertyResult:

@@ -121,7 +121,7 @@ def eventually(store: StateGraph, goal: np.ndarray, weak: np.ndarray, strong: np
 
 
 def leads_to(store: StateGraph, trigger: np.ndarray, goal: np.ndarray,
-             weak: np.ndarray, strong: np.ndarray) -> Lasso | None:
+             weak: np.ndarray, strong: np.ndarray, discharge: np.ndarray | None = None) -> Lasso | None:
     """Decide ``P ~> Q`` under fairness: ``None`` if it holds, else a shortest-stem :class:`Lasso`.
 
     Parameters
@@ -133,6 +133,10 @@ def leads_to(store: StateGraph, trigger: np.ndarray, goal: np.ndarray,
         ``P`` and ``Q`` per state id.
     weak, strong : ndarray of bool, shape (len(store.label_names),)
         Per label id: weakly / strongly fair.
+    discharge : ndarray of bool, shape (len(store.label_names),), optional
+        Per label id: taking it discharges the obligation, as reaching the goal does
+        (``P ~> (Q \\/ A was taken)``, "unless interrupted by A", without a history
+        variable): such edges leave the region. They still count as enabled for fairness.
 
     Returns
     -------
@@ -149,12 +153,13 @@ def leads_to(store: StateGraph, trigger: np.ndarray, goal: np.ndarray,
     n, labels = store.states, len(store.label_names)
     trigger, goal = _mask(trigger, n, "trigger"), _mask(goal, n, "goal")
     weak, strong = _mask(weak, labels, "weak"), _mask(strong, labels, "strong")
+    discharge = np.zeros(labels, dtype=bool) if discharge is None else _mask(discharge, labels, "discharge")
     start = trigger & ~goal
     if not start.any():
         return None
     _, dst, lab = store.csr()
     src = store.sources()
-    keep = ~goal[src] & ~goal[dst]
+    keep = ~goal[src] & ~goal[dst] & ~discharge[lab]
     edges = src[keep], dst[keep], lab[keep]
     inner = _csr(n, edges[0], edges[1])
     region = _reach(inner, np.flatnonzero(start))
@@ -166,9 +171,9 @@ def leads_to(store: StateGraph, trigger: np.ndarray, goal: np.ndarray,
     order, pred = breadth_first_order(inner, origin, directed=True, return_predecessors=True)
     entry = int(order[fair[order]][0])
     walk = _path(pred, origin, entry)
-    stem = store.path_ids(origin) + [(_label(store, u, v), v) for u, v in zip(walk, walk[1:])]
+    stem = store.path_ids(origin) + [(_label(store, u, v, discharge), v) for u, v in zip(walk, walk[1:])]
     members = fair & (comp == comp[entry])
-    return Lasso(origin, stem, _CycleBuilder(store, members, pairs, weak, strong).build(entry))
+    return Lasso(origin, stem, _CycleBuilder(store, members, pairs, weak, strong, ~discharge).build(entry))
 
 
 def _mask(values, length: int, name: str) -> np.ndarray:
@@ -272,9 +277,9 @@ def _path(pred: np.ndarray, source: int, target: int) -> list[int]:
     return path[::-1]
 
 
-def _label(store: StateGraph, u: int, v: int) -> int:
-    """The first recorded label of an edge ``u -> v`` (both not-``Q`` here)."""
-    return next(int(store.lab[k]) for k in store.edge_range(u) if store.dst[k] == v)
+def _label(store: StateGraph, u: int, v: int, discharge: np.ndarray) -> int:
+    """The first recorded label of an edge ``u -> v`` (both not-``Q`` here) that does not discharge."""
+    return next(int(store.lab[k]) for k in store.edge_range(u) if store.dst[k] == v and not discharge[store.lab[k]])
 
 
 def _row_starts(rows: np.ndarray, m: int) -> np.ndarray:
@@ -299,14 +304,14 @@ class _CycleBuilder:
     whole component (which can be most of the graph).
     """
 
-    def __init__(self, store: StateGraph, members: np.ndarray, pairs, weak, strong) -> None:
+    def __init__(self, store: StateGraph, members: np.ndarray, pairs, weak, strong, usable: np.ndarray) -> None:
         self.states = np.flatnonzero(members)
         m = len(self.states)
         local = np.full(len(members), -1, dtype=np.int64)
         local[self.states] = np.arange(m)
         _, dst, lab = store.csr()
         src = store.sources()
-        inside = members[src] & members[dst]
+        inside = members[src] & members[dst] & usable[lab]
         self.dst, self.lab = local[dst[inside]], lab[inside]
         self.first = _row_starts(local[src[inside]], m)
         state, label = pairs

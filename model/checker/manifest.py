@@ -2,8 +2,9 @@
 
 A manifest (TOML, as tlaplus/Examples keeps a manifest.json per spec) lists, per
 run, the configuration, the mutant (if any), the expected verdict ("holds" or
-"violated"), the properties a mutant must violate, and the pinned state,
-transition and depth counts. :func:`differences` compares a check result with
+"violated"), the properties a mutant must violate, the claims a configuration
+leaves vacuous (so a claim that silently stops being exercised is a
+difference), and the pinned state, transition and depth counts. :func:`differences` compares a check result with
 its entry; :func:`render` writes the file again from results after a
 deliberate model change. Running the entries is the model's business (for the
 Hyper-V model: :mod:`hvr_model.tools.manifest`).
@@ -36,6 +37,7 @@ class Entry:
     edges: int | None = None
     depth: int | None = None
     symmetry: bool | None = None        # None: as the configuration says
+    vacuous: tuple[str, ...] | None = None   # the claims left vacuous (None: not pinned)
 
     @property
     def name(self) -> str:
@@ -46,7 +48,8 @@ class Entry:
 def entries(text: str) -> list[Entry]:
     """The entries of a manifest given as TOML text, in file order."""
     raw = tomllib.loads(text)
-    return [Entry(**{**item, "violates": tuple(item.get("violates", ()))}) for item in raw["check"]]
+    return [Entry(**{**item, "violates": tuple(item.get("violates", ())),
+                     "vacuous": tuple(item["vacuous"]) if "vacuous" in item else None}) for item in raw["check"]]
 
 
 def differences(entry: Entry, result: CheckResult, kills: str | None = None) -> list[str]:
@@ -62,6 +65,9 @@ def differences(entry: Entry, result: CheckResult, kills: str | None = None) -> 
         out.append(f"mutant {entry.mutant} is not caught by {kills}")
     if entry.expect == "violated" and tuple(result.violated) != entry.violates:
         out.append(f"violated {result.violated}, pinned {list(entry.violates)}")
+    if entry.vacuous is not None and tuple(result.vacuous) != entry.vacuous:
+        now, pinned = set(result.vacuous), set(entry.vacuous)
+        out.append(f"vacuous claims changed: now also {sorted(now - pinned)}, no longer {sorted(pinned - now)}")
     for field, actual in (("states", e.states), ("edges", e.edges), ("depth", e.depth)):
         if getattr(entry, field) != actual:
             out.append(f"{field}: pinned {getattr(entry, field)}, explored {actual}")
@@ -83,5 +89,8 @@ def render(results: list[tuple[Entry, CheckResult]]) -> str:
         lines.append(f'expect = "{entry.expect}"')
         if entry.expect == "violated":
             lines.append("violates = [" + ", ".join(f'"{v}"' for v in result.violated) + "]")
+        elif not entry.mutant:
+            lines.append("vacuous = [" + "".join(f'\n    "{v}",' for v in result.vacuous)
+                         + ("\n]" if result.vacuous else "]"))
         lines += [f"states = {e.states}", f"edges = {e.edges}", f"depth = {e.depth}", ""]
     return "\n".join(lines)

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from .tables import MachineSpec
 
 __all__ = ["Variant", "Patch", "change_rows", "drop_guard", "add_guard", "drop_effect", "add_effect", "drop_rows",
-           "remove_source", "extend_source", "replace_effect", "subclass"]
+           "remove_source", "extend_source", "replace_effect", "subclass", "duplicate_rows"]
 
 
 class Variant(NamedTuple):
@@ -130,4 +130,38 @@ def replace_effect(machine: str, trigger: str, old: str, new: str, implementatio
                            **{new: lambda self, w, a: implementation(self, w, a)})
         rows = change_rows(machine, (trigger,), lambda r: {**r, "after": [new if e == old else e for e in r["after"]]})
         return rows(v)._replace(effects=effects)
+    return patch
+
+
+def duplicate_rows(machine: str, trigger: str, change: Callable[[dict], dict], source=None) -> Patch:
+    """Add, after each row of ``trigger`` in ``machine`` (from ``source`` only, if given), a changed copy.
+
+    The copy is a nondeterministic alternative to the row.
+
+    The copy fires under the same action label, so a broken alternative (a step that makes no
+    progress, or undoes some) can be chosen forever while fairness on the label is met: the
+    kind of bug only a liveness claim catches.
+
+    >>> from enum import StrEnum
+    >>> from hvr_model.checker.tables import MachineSpec, transition
+    >>> class Door(StrEnum):
+    ...     SHUT = "Shut"
+    ...     OPEN = "Open"
+    >>> DOOR = MachineSpec("door", Door, Door.SHUT, (transition("open", Door.SHUT, Door.OPEN),),
+    ...                    scope="system", field="door")
+    >>> stuck = duplicate_rows("door", "open", lambda r: {**r, "dest": Door.SHUT})(Variant((DOOR,), object, object))
+    >>> [(r["source"], r["dest"]) for r in stuck.machines[0].transitions]
+    [(<Door.SHUT: 'Shut'>, <Door.OPEN: 'Open'>), (<Door.SHUT: 'Shut'>, <Door.SHUT: 'Shut'>)]
+    """
+    def rows(m: MachineSpec) -> tuple:
+        out = []
+        for row in m.transitions:
+            out.append(row)
+            if row["trigger"] == trigger and source in (None, row["source"]):
+                out.append(change(dict(row)))
+        return tuple(out)
+
+    def patch(v: Variant) -> Variant:
+        return v._replace(machines=tuple(replace(m, transitions=rows(m)) if m.name == machine else m
+                                         for m in v.machines))
     return patch

@@ -152,8 +152,8 @@ class LivenessClaim(_Named):
         return [None] if self.for_each is None else list(self.for_each(config))
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weak", _events(self.name, self.weak))
-        object.__setattr__(self, "strong", _events(self.name, self.strong))
+        for name in ("weak", "strong", "unless"):
+            object.__setattr__(self, name, _events(self.name, getattr(self, name)))
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,10 @@ class LeadsTo(LivenessClaim):
     action of the event) the claim assumes weakly or strongly fair, e.g. an operator step
     the claim says will happen. A claim whose trigger is never reached is vacuous.
 
+    ``unless`` names events that interrupt: taking one of their actions discharges the
+    claim as reaching the goal does (``P ~> (Q \\/ A happened)``), e.g. an operator who
+    cancels the resync the claim waits for.
+
     With ``for_each`` (``config -> values``) the claim is TLA+'s ``\\A x : P(x) ~> Q(x)``:
     ``trigger`` and ``goal`` take ``(state, config, x)`` and each ``x`` is decided apart
     (e.g. per VM: one VM's resync must complete, not just some VM's).
@@ -174,6 +178,7 @@ class LeadsTo(LivenessClaim):
     goal: Callable[..., bool]
     weak: frozenset[str] = frozenset()
     strong: frozenset[str] = frozenset()
+    unless: frozenset[str] = field(default=frozenset(), kw_only=True)
     for_each: Callable[[Any], Any] | None = field(default=None, kw_only=True)
     kind: str = field(default="leads-to", init=False)
 
@@ -185,6 +190,7 @@ class Eventually(LivenessClaim):
     goal: Callable[..., bool]
     weak: frozenset[str] = frozenset()
     strong: frozenset[str] = frozenset()
+    unless: frozenset[str] = field(default=frozenset(), kw_only=True)
     for_each: Callable[[Any], Any] | None = field(default=None, kw_only=True)
     kind: str = field(default="eventually", init=False)
     #: The initial states: what ``<>goal`` is claimed from.

@@ -22,6 +22,7 @@ from ..checker.mutation import (Patch, Variant, add_guard, change_rows, drop_eff
 from .config import Config, ConfigError
 from .data_mutants import DATA_MUTANTS
 from .fidelity_mutants import FIDELITY_MUTANTS
+from .liveness_mutants import LIVENESS_MUTANTS
 from .effects import Effects, _with_power
 from .guards import Guards
 from .protocol.protection import ProtectionState as _P
@@ -166,5 +167,5 @@ _register("no_reverse_replication_after_unplanned_failover",
           "failback_cycle_reachable",
           remove_source("protection", ("reverse_replicate",), _P.UNPLANNED_FAILOVER_COMMITTED))
 
-for _entry in DATA_MUTANTS + FIDELITY_MUTANTS:
+for _entry in DATA_MUTANTS + FIDELITY_MUTANTS + LIVENESS_MUTANTS:
     register(*_entry)

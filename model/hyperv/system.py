@@ -33,6 +33,7 @@ from .config import Config
 from .effects import Effects
 from .environment import NETWORK, SITE, VAULT
 from .events import EVENTS, EventSpec
+from .fairness import fairness
 from .guards import GUARD_REQUIREMENTS, GUARD_REQUIREMENTS_BY_EVENT, Args, Guards
 from .protocol import PROTECTION, RECOVERY_PLAN, REPLICATION, TEST_FAILOVER, VM_ROLE
 from .state import SITE_NAMES, World, initial_world, update_vm, with_vms
@@ -96,6 +97,9 @@ class System(SynchronousProduct):
 
     #: A data path refusal inside a claim means the claim does not hold in that state.
     evaluation_errors = (DataPathError,)
+
+    #: Weak fairness per action, for liveness claims (:mod:`hvr_model.hyperv.fairness`).
+    fairness = staticmethod(fairness)
 
     def __init__(self, config: Config, machines: tuple[MachineSpec, ...] = MACHINES,
                  guards: Guards | None = None, effects: Effects | None = None, mutant: str | None = None):

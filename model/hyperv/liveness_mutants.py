@@ -1,0 +1,46 @@
+"""Mutants only a liveness claim can catch: a step that can be taken forever without progress.
+
+Each adds a broken alternative under the same action label
+(:func:`hvr_model.checker.mutation.duplicate_rows`), or removes the engine's own
+way out and leaves only an operator's: every state can still get home (so
+``recoverable_to_home``, an AG EF claim, holds), and no single state or step is
+wrong (so no invariant or step claim fails); only "eventually, under fairness"
+tells the difference.
+"""
+from __future__ import annotations
+
+from ..checker.mutation import Patch, drop_rows, duplicate_rows
+from .protocol.recovery_plan import PlanStatus as _S
+from .protocol.replication import ReplicationPhase as _R
+
+__all__ = ["LIVENESS_MUTANTS"]
+
+#: ``(name, description, property that must catch it, patch, configuration)``.
+LIVENESS_MUTANTS: list[tuple[str, str, str, Patch, str]] = []
+
+
+def _register(name, description, kills, patch, config="single_vm"):
+    LIVENESS_MUTANTS.append((name, description, kills, patch, config))
+
+
+_register("delta_cycle_can_ship_nothing",
+          "A replication cycle may roll the log over without sending it, every time.",
+          "pending_log_is_replicated",
+          duplicate_rows("replication", "replicate_delta", lambda r: {**r, "after": []}, source=_R.REPLICATING))
+_register("resynchronization_can_start_over",
+          "A resynchronization may copy everything, then ask for another one instead of returning to "
+          "Replicating, every time.",
+          "resynchronization_completes",
+          duplicate_rows("replication", "complete_resynchronization",
+                         lambda r: {**r, "dest": _R.WAITING_FOR_START_RESYNCHRONIZE}),
+          config="single_vm_faults")
+_register("boot_group_can_repeat",
+          "A recovery plan may boot the same group again instead of moving to the next one, every time.",
+          "recovery_plan_ends",
+          duplicate_rows("recovery_plan", "complete_boot_group", lambda r: {**r, "dest": "=", "after": []},
+                         source=_S.BOOT_STEP),
+          config="two_group_plan")
+_register("monitoring_window_never_moves_on",
+          "The health statistics' window never moves on: only an operator's reset clears a missed cycle.",
+          "health_returns_to_normal", drop_rows("replication", "monitoring_window_moves_on"),
+          config="single_vm_faults")
