@@ -54,8 +54,22 @@ _PLAN_OPERATIONS = frozenset({"planned_failover", "unplanned_failover", "test_fa
 _PLAN_AT_REST = frozenset({PlanStatus.IDLE, PlanStatus.COMPLETED, PlanStatus.STOPPED})
 
 
-def _each_vm(config) -> range:
-    return range(len(config.vms))
+class _Vm(int):
+    """A VM's index that reads as its name in a verdict ("for vm web")."""
+
+    name: str
+
+    def __new__(cls, index: int, name: str):
+        vm = super().__new__(cls, index)
+        vm.name = name
+        return vm
+
+    def __repr__(self) -> str:
+        return f"vm {self.name}"
+
+
+def _each_vm(config) -> list[_Vm]:
+    return [_Vm(i, vm.name) for i, vm in enumerate(config.vms)]
 
 
 def _fault_in_effect(w) -> bool:

@@ -186,7 +186,7 @@ def _lasso_result(p, lasso, store, x) -> PropertyResult:
     names, nodes = store.label_names, store.nodes
     stem = [Step(None if lid is None else names[lid], nodes[sid]) for lid, sid in lasso.stem]
     cycle = [Step(names[lid], nodes[sid]) for lid, sid in lasso.cycle]
-    return result(p, "violated", stem, cycle=cycle, reason="" if p.for_each is None else f"for instance {x!r}")
+    return result(p, "violated", stem, cycle=cycle, reason="" if p.for_each is None else f"for {x!r}")
 
 
 def _mask(store, test) -> np.ndarray:

@@ -110,7 +110,7 @@ def _advice(result) -> str:
 
 
 def _print_counterexample(r, config) -> None:
-    print(f"\ncounterexample for {r.name}: {r.doc}")
+    print(f"\ncounterexample for {r.name}" + (f" ({r.reason})" if r.reason else "") + f": {r.doc}")
     if not r.counterexample:
         print("  (the claim failed with no path: nothing satisfied it)")
         return

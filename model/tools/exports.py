@@ -146,8 +146,12 @@ def write_itf(result, directory: Path | str) -> list[Path]:
     for r in result.results:
         if r.verdict != "violated" or not r.counterexample:
             continue
-        trace = itf_trace(r.counterexample, result.config, result.mutant, property=r.name, kind=r.kind,
+        steps = r.counterexample + (r.cycle[:-1] if r.cycle else [])
+        trace = itf_trace(steps, result.config, result.mutant, property=r.name, kind=r.kind,
                           requirements=list(r.requirements), description=f"counterexample for {r.name}: {r.doc}")
+        if r.cycle is not None:
+            # ITF's lasso: after the last state the behaviour goes back to states[loop] (itself: stuttering).
+            trace["loop"] = len(r.counterexample) - 1
         path = directory / f"{r.name}.itf.json"
         path.write_text(json.dumps(trace, indent=1) + "\n", encoding="utf-8")
         written.append(path)

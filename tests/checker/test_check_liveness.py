@@ -84,4 +84,4 @@ def test_for_each_decides_every_instance():
     claim = LeadsTo("each_served", (), "", lambda s, c, i: s[i] == "waiting", lambda s, c, i: s[i] == "served",
                     for_each=lambda config: range(len(config)))
     r = check(Pair(), [claim]).results[0]
-    assert r.verdict == "violated" and r.reason == "for instance 1"
+    assert r.verdict == "violated" and r.reason == "for 1"

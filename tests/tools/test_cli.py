@@ -182,3 +182,17 @@ def test_an_unexpected_failure_is_one_line_and_exit_4(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("hvr-model: internal error: ZeroDivisionError") and "Traceback" not in err
     assert main(["configs", "--debug"]) == 4 and "Traceback" in capsys.readouterr().err
+
+
+def test_a_liveness_violation_is_a_lasso_in_text_json_and_itf(tmp_path, capsys):
+    argv = ["check", "--config", "single_vm", "--mutant", "delta_cycle_can_ship_nothing"]
+    assert main(argv + ["--quiet", "--itf", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "counterexample for pending_log_is_replicated (for vm web)" in out
+    assert "then repeats forever (a fair cycle back to step 9" in out and "replicate_delta(vm=web)" in out
+    itf = json.loads((tmp_path / "pending_log_is_replicated.itf.json").read_text())
+    assert itf["loop"] == 9 and len(itf["states"]) == 10     # the cycle is one step back to states[9]
+    assert main(argv + ["--json"]) == 1
+    claim = next(p for p in json.loads(capsys.readouterr().out)["properties"]
+                 if p["name"] == "pending_log_is_replicated")
+    assert claim["kind"] == "leads-to" and [s["action"] for s in claim["cycle"]] == ["replicate_delta(vm=web)"]
