@@ -141,9 +141,14 @@ def _events(name: str, events) -> frozenset[str]:
     return frozenset(events)
 
 
+@dataclass(frozen=True)
 class LivenessClaim(_Named):
-    """Fairness, instances and symmetry shared by the liveness kinds."""
+    """Fairness, interruptions, instances and symmetry shared by the liveness kinds (keyword-only)."""
 
+    weak: frozenset[str] = field(default=frozenset(), kw_only=True)
+    strong: frozenset[str] = field(default=frozenset(), kw_only=True)
+    unless: frozenset[str] = field(default=frozenset(), kw_only=True)
+    for_each: Callable[[Any], Any] | None = field(default=None, kw_only=True)
     #: Liveness on a symmetry-reduced graph would need fairness per orbit of actions: not decided there.
     symmetric = False
 
@@ -176,10 +181,6 @@ class LeadsTo(LivenessClaim):
 
     trigger: Callable[..., bool]
     goal: Callable[..., bool]
-    weak: frozenset[str] = frozenset()
-    strong: frozenset[str] = frozenset()
-    unless: frozenset[str] = field(default=frozenset(), kw_only=True)
-    for_each: Callable[[Any], Any] | None = field(default=None, kw_only=True)
     kind: str = field(default="leads-to", init=False)
 
 
@@ -188,10 +189,6 @@ class Eventually(LivenessClaim):
     """``<>goal``: every fair behaviour from an initial state reaches ``goal`` (fairness as for LeadsTo)."""
 
     goal: Callable[..., bool]
-    weak: frozenset[str] = frozenset()
-    strong: frozenset[str] = frozenset()
-    unless: frozenset[str] = field(default=frozenset(), kw_only=True)
-    for_each: Callable[[Any], Any] | None = field(default=None, kw_only=True)
     kind: str = field(default="eventually", init=False)
     #: The initial states: what ``<>goal`` is claimed from.
     trigger = None
