@@ -55,18 +55,19 @@ def decide_steps(props, exploration: Exploration, context: _Context) -> list[Pro
     found: dict[str, list[Step]] = {}
     fired: set[str] = set()
     concrete = _Targets(exploration, context.model)
-    nodes, dst, lab, offsets = store.nodes, store.dst, store.lab, store.offsets
-    for u in range(store.expanded if by_label else 0):
-        for k in range(offsets[u], offsets[u + 1]):
-            claims = by_label.get(lab[k])
-            if claims is None:
-                continue
-            label = store.label_names[lab[k]]
-            args, after = context.action(label), concrete(u, label, dst[k])
-            for p in claims:
-                fired.add(p.name)
-                if p.name not in found and _step_matters(p, nodes[u], after, args, context):
-                    found[p.name] = exploration.path_to_id(u) + [Step(label, after)]
+    nodes = store.nodes
+    _, dst, lab = store.csr()
+    # Only the edges of the events claimed (edges are sorted by source: BFS order is kept).
+    edges = np.flatnonzero(np.isin(lab, np.fromiter(by_label, dtype=np.int64))) if by_label else ()
+    src = store.sources()
+    for k in edges:
+        u, lid = int(src[k]), int(lab[k])
+        label = store.label_names[lid]
+        args, after = context.action(label), concrete(u, label, int(dst[k]))
+        for p in by_label[lid]:
+            fired.add(p.name)
+            if p.name not in found and _step_matters(p, nodes[u], after, args, context):
+                found[p.name] = exploration.path_to_id(u) + [Step(label, after)]
     return [_step_result(p, found.get(p.name), p.name in fired, exploration) for p in props]
 
 
