@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from .tables import MachineSpec
 
 __all__ = ["Variant", "Patch", "change_rows", "drop_guard", "add_guard", "drop_effect", "add_effect", "drop_rows",
-           "remove_source", "extend_source", "replace_effect", "subclass", "duplicate_rows"]
+           "remove_source", "extend_source", "replace_effect", "replace_guard", "subclass", "duplicate_rows"]
 
 
 class Variant(NamedTuple):
@@ -164,4 +164,25 @@ def duplicate_rows(machine: str, trigger: str, change: Callable[[dict], dict], s
     def patch(v: Variant) -> Variant:
         return v._replace(machines=tuple(replace(m, transitions=rows(m)) if m.name == machine else m
                                          for m in v.machines))
+    return patch
+
+
+def replace_guard(guard: str, implementation: Callable) -> Patch:
+    """Give guard ``guard`` a broken body: ``implementation(guards, state, args) -> bool``.
+
+    Every row that names the guard now asks the new body (a guard is one method, shared by
+    the rows that name it, so a realistic bug in it shows wherever it is used).
+
+    >>> class Guards:
+    ...     def unlocked(self, w, a):
+    ...         return w == "unlocked"
+    >>> broken = replace_guard("unlocked", lambda guards, w, a: True)(Variant((), Guards, object))
+    >>> broken.guards().unlocked("locked", None), Guards().unlocked("locked", None)
+    (True, False)
+    """
+    def patch(v: Variant) -> Variant:
+        if not callable(getattr(v.guards, guard, None)):
+            raise AttributeError(f"no guard {guard!r} to replace")
+        return v._replace(guards=subclass(v.guards, f"{v.guards.__name__}With_{guard}",
+                                          **{guard: lambda self, w, a: implementation(self, w, a)}))
     return patch

@@ -165,6 +165,10 @@ def test_every_mutant_changes_an_event_its_configuration_takes(name):
         before, after = list(original.transitions), list(patched.transitions)
         changed |= {row["trigger"] for row in before if row not in after}
         changed |= {row["trigger"] for row in after if row not in before}
+    # A guard given a broken body changes every row that asks it.
+    rewritten = {n for n in vars(guards) if not n.startswith("__")} if guards is not Guards else set()
+    changed |= {row["trigger"] for spec in machines for row in spec.transitions
+                if rewritten & set(row["conditions"])}
     if effects.engine_class is not None:
         # A block-store mutant: the tables stay, the data path is a broken ReplicatedVm.
         from hvr_model.blockstore import ReplicatedVm
