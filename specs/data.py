@@ -20,7 +20,8 @@ from hvr_model.hyperv.views import link_up, reachable, source_site
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
-__all__ = ["replay", "source_disks_replay_their_history", "replica_points_are_history_prefixes", "PROPERTIES"]
+__all__ = ["replay", "source_disks_replay_their_history", "replica_points_are_history_prefixes",
+           "no_change_lost_before_it_is_sent", "PROPERTIES"]
 
 
 def _has_data(config) -> bool:
@@ -66,6 +67,42 @@ def data_path_follows_the_protocol(w, config) -> bool:
 
 def _older_point_held(w, config) -> bool:
     return any(d.phase == "delta" and len(d.replica.points) > 1 for d in _data_vms(w))
+
+
+def _with_logged_changes(d) -> tuple[DiskImage, ...]:
+    """The replica's latest point with every change still in the source's open logs applied, in order."""
+    disks = list(d.replica_disks())
+    for disk, writer in enumerate(d.writers):
+        for entry in writer.open_log.entries:
+            disks[disk] = disks[disk].write(entry.block, entry.data)
+    return tuple(disks)
+
+
+def no_change_lost_before_it_is_sent(w, config) -> bool:
+    """While replication runs, every change not yet on the replica waits in a replication log (REQ-10, 13).
+
+    The replica's latest point plus the open logs is the source, byte for byte: pausing and
+    resuming replication, failing cycles or switching logs drop nothing that the next cycle
+    must send.
+    """
+    return all(_with_logged_changes(d) == d.source_disks() for d in _data_vms(w) if d.phase == "delta")
+
+
+def _change_waits_in_log(w, config) -> bool:
+    return any(d.phase == "delta" and any(wr.open_log.entries for wr in d.writers) for d in _data_vms(w))
+
+
+def _resumed_with_writes_made_while_paused(before, after, args, config) -> bool:
+    d = before.vms[args.vm].data
+    return d is not None and d.phase == "delta" and any(wr.open_log.entries for wr in d.writers)
+
+
+def _pauses_with_data(config) -> bool:
+    return (config.data is not None and all(e not in config.exclude for e in _PAUSE + ("guest_write",))
+            and any(all(e not in vm.exclude for e in _PAUSE + ("guest_write",)) for vm in config.vms))
+
+
+_PAUSE = ("suspend_replication", "resume_replication")
 
 
 def planned_failover_loses_nothing(before, after, args, config) -> bool:
@@ -150,6 +187,16 @@ PROPERTIES = (
     Sometimes("older_recovery_point_held", ("REQ-14",), "The replica keeps an older recovery point.",
               _older_point_held,
               applies=lambda c: _has_data(c) and c.policy.recovery_point_retention_hours > 0),
+    Always("no_change_lost_before_it_is_sent", ("REQ-10", "REQ-13"),
+           "The replica's latest point plus the changes waiting in the replication logs is the source, "
+           "byte for byte: nothing written is dropped before it is sent, a pause included.",
+           no_change_lost_before_it_is_sent, witness="change_waits_in_log", applies=_has_data),
+    Sometimes("change_waits_in_log", ("REQ-10",), "A guest write waits in a replication log to be sent.",
+              _change_waits_in_log, applies=_has_data),
+    SometimesStep("replication_resumed_with_writes_made_while_paused", ("REQ-13",),
+                  "Replication is resumed with guest writes made during the pause still to send.",
+                  frozenset({"resume_replication"}), _resumed_with_writes_made_while_paused,
+                  applies=_pauses_with_data),
     AlwaysStep("planned_failover_loses_nothing", ("REQ-24",),
                "Planned failover: the new source holds exactly the old source's data.",
                frozenset({"planned_failover"}), planned_failover_loses_nothing,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from hvr_model.hyperv.protocol.protection import COMMITTED, PENDING_COMMIT, ProtectionState
 from hvr_model.hyperv.protocol.replication import ReplicationPhase
 from hvr_model.hyperv.environment import NetworkStatus
+from hvr_model.hyperv.events import EVENTS
 from hvr_model.hyperv.protocol.vm_role import VmPower
 from hvr_model.hyperv.views import host_up, replica_site, replication_mode, runs_at_source
 
@@ -19,7 +20,7 @@ from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, Sometime
 from .applicability import takes_event
 
 __all__ = ["workload_serves_from_replica_only_after_commit", "unplanned_failover_leaves_vm_unprotected",
-           "planned_failover_leaves_vm_protected", "prepared_primary_stays_off", "PROPERTIES"]
+           "planned_failover_leaves_vm_protected", "prepared_primary_stays_off", "commit_is_final", "PROPERTIES"]
 
 _FAILED_JOBS = frozenset({"enable_protection_failed", "planned_failover_failed", "unplanned_failover_failed"})
 _CANCELLED_JOBS = frozenset({"planned_failover_cancelled", "unplanned_failover_cancelled"})
@@ -114,6 +115,47 @@ def reverse_replication_after_commit_keeps_active_site(before, after, args, conf
     return vm.protection in COMMITTED and other_up and after.vms[args.vm].active is vm.active
 
 
+def drill_leaves_production_untouched(before, after, args, config) -> bool:
+    """A test failover or its cleanup changes nothing of the VM but its drill (REQ-31).
+
+    Production keeps running where it runs, protection and replication go on, nothing
+    unsent is dropped: the test VM is a separate copy on the replica site.
+    """
+    return after.vms[args.vm]._replace(test=before.vms[args.vm].test) == before.vms[args.vm]
+
+
+def _drill_while_production_runs(before, after, args, config) -> bool:
+    return runs_at_source(before.vms[args.vm])
+
+
+#: The only ways out of a committed failover (REQ-27, 28, 07): reverse replication makes the VM
+#: protected from the site it now runs on; disabling protection removes the relationship. A later
+#: failover back starts from Protected, so it needs a reverse replication first.
+_LEAVE_COMMITTED = frozenset({"reverse_replicate", "disable_protection"})
+
+
+def commit_is_final(before, after, args, config) -> bool:
+    """A committed failover cannot be undone (REQ-27).
+
+    On any step, a VM whose failover was committed stays committed and active where it is,
+    except that reverse replication or disabling protection, on that VM, end the commit
+    without moving its active site.
+    """
+    for i, (b, a) in enumerate(zip(before.vms, after.vms)):
+        if b.protection not in COMMITTED:
+            continue
+        if a.active is not b.active:
+            return False
+        if a.protection is not b.protection and not (args.vm == i and args.event in _LEAVE_COMMITTED):
+            return False
+    return True
+
+
+def _other_step_on_committed_vm(before, after, args, config) -> bool:
+    return (args.vm is not None and before.vms[args.vm].protection in COMMITTED
+            and args.event not in _LEAVE_COMMITTED)
+
+
 def _reverse_after_unplanned(before, after, args, config) -> bool:
     return before.vms[args.vm].protection is P.UNPLANNED_FAILOVER_COMMITTED
 
@@ -169,6 +211,20 @@ PROPERTIES = (
                "Reverse replication runs only after commit, with the other site up, and keeps the active site.",
                frozenset({"reverse_replicate"}), reverse_replication_after_commit_keeps_active_site,
                witness="reverse_replication_after_unplanned_failover"),
+    AlwaysStep("drill_leaves_production_untouched", ("REQ-31",),
+               "A test failover and its cleanup leave production, protection and replication as they were.",
+               frozenset({"test_failover", "cleanup_test_failover"}), drill_leaves_production_untouched,
+               witness="drill_while_production_runs"),
+    SometimesStep("drill_while_production_runs", ("REQ-31",), "A test failover starts while production runs.",
+                  frozenset({"test_failover"}), _drill_while_production_runs, applies=takes_event("test_failover")),
+    AlwaysStep("commit_is_final", ("REQ-27", "REQ-28"),
+               "A committed failover is never undone: only reverse replication or disabling protection "
+               "ends it, and nothing moves the VM back to the other site before that.",
+               frozenset(EVENTS), commit_is_final, witness="committed_vm_takes_other_steps"),
+    SometimesStep("committed_vm_takes_other_steps", ("REQ-27",),
+                  "A VM whose failover is committed is shut down or started again (steps that must not undo "
+                  "the commit).", frozenset({"shutdown_vm", "start_vm"}), _other_step_on_committed_vm,
+                  applies=takes_event("commit")),
     SometimesStep("reverse_replication_after_unplanned_failover", ("REQ-28",),
                   "Reverse replication happens after an unplanned failover (with a resync).",
                   frozenset({"reverse_replicate"}), _reverse_after_unplanned),

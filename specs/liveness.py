@@ -116,10 +116,15 @@ def _plan_at_rest(w, config) -> bool:
 _SELF_HEALING = frozenset({_R.REPLICATING, _R.RETRYING_AFTER_ERROR})
 
 
+def _window_moves_on(config, i) -> bool:
+    """The configuration lets VM ``i``'s statistics window move on (else only an operator clears it)."""
+    return "monitoring_window_moves_on" not in config.exclude + config.vms[i].exclude
+
+
 def _unhealthy_without_fault(w, config, i) -> bool:
     vm = w.vms[i]
     return (vm.protection is ProtectionState.PROTECTED and vm.phase in _SELF_HEALING and not _fault_in_effect(w)
-            and replication_health(w, i) is not Health.NORMAL)
+            and replication_health(w, i) is not Health.NORMAL and _window_moves_on(config, i))
 
 
 def _healthy_or_out_of_hands(w, config, i) -> bool:

@@ -13,13 +13,15 @@ from hvr_model.hyperv.protocol.recovery_plan import PlanKind, PlanStatus
 from hvr_model.hyperv.protocol.vm_role import VmPower
 from hvr_model.hyperv.views import source_site
 
-from hvr_model.checker.properties import Always, AlwaysStep, Sometimes
+from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
 from .applicability import has_plan
 
 __all__ = ["recovery_plan_boots_groups_in_order", "PROPERTIES"]
 
 _BOOTING = (PlanStatus.BOOT_STEP, PlanStatus.AWAITING_MANUAL_ACTION, PlanStatus.STOPPED)
+#: The plan events that end a group's boot (REQ-33, 34).
+_GROUP_DONE = frozenset({"complete_boot_group", "group_script_succeeds", "group_script_fails"})
 
 
 def _running(vm) -> bool:
@@ -55,6 +57,30 @@ def group_completes_after_its_machines_start(before, after, args, config) -> boo
                for i, vm in enumerate(before.vms) if config.group_of(i) == group)
 
 
+def _several_machines_group_completes(before, after, args, config) -> bool:
+    return (before.plan_kind is not PlanKind.TEST and after.plan_status is not PlanStatus.STOPPED
+            and len(config.plan[before.plan_group].vms) > 1)
+
+
+def _has_group_of_several(config) -> bool:
+    return any(len(group.vms) > 1 for group in config.plan)
+
+
+def manual_action_pauses_the_plan(before, after, args, config) -> bool:
+    """A group whose post-action is manual ends by waiting for the operator's confirmation (REQ-34)."""
+    manual = config.plan[before.plan_group].post_action == "manual"
+    return not manual or (after.plan_status is PlanStatus.AWAITING_MANUAL_ACTION
+                          and after.plan_group == before.plan_group)
+
+
+def _group_with_manual_action_completes(before, after, args, config) -> bool:
+    return config.plan[before.plan_group].post_action == "manual"
+
+
+def _has_manual_action(config) -> bool:
+    return any(group.post_action == "manual" for group in config.plan)
+
+
 def failing_script_stops_only_planned_failover(before, after, args, config) -> bool:
     """A failing group script stops a planned failover, never an unplanned or test one (REQ-34)."""
     stopped = after.plan_status is PlanStatus.STOPPED
@@ -69,8 +95,17 @@ PROPERTIES = (
               "A failover plan reaches the boot of its last group.", _plan_boots_last_group, applies=has_plan),
     AlwaysStep("group_completes_after_its_machines_start", ("REQ-33",),
                "A plan group completes only after all its machines have failed over and started.",
-               frozenset({"complete_boot_group", "group_script_succeeds", "group_script_fails"}),
-               group_completes_after_its_machines_start, witness="recovery_plan_boots_last_group"),
+               _GROUP_DONE, group_completes_after_its_machines_start, witness="recovery_plan_boots_last_group"),
+    SometimesStep("plan_group_of_several_machines_completes", ("REQ-33",),
+                  "A failover plan moves past a group that holds several machines (each must have started).",
+                  _GROUP_DONE, _several_machines_group_completes, applies=_has_group_of_several),
+    AlwaysStep("manual_action_pauses_the_plan", ("REQ-34",),
+               "A group with a manual post-action ends by pausing the plan until the action is confirmed.",
+               frozenset({"complete_boot_group"}), manual_action_pauses_the_plan,
+               witness="group_with_manual_action_completes"),
+    SometimesStep("group_with_manual_action_completes", ("REQ-34",),
+                  "A plan group whose post-action is manual completes its boot.", frozenset({"complete_boot_group"}),
+                  _group_with_manual_action_completes, applies=_has_manual_action),
     AlwaysStep("failing_script_stops_only_planned_failover", ("REQ-34",),
                "A failing script stops a planned-failover plan but not an unplanned or test one.",
                frozenset({"group_script_fails"}), failing_script_stops_only_planned_failover,

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+from hvr_model.hyperv.protocol.protection import ProtectionState
 from hvr_model.hyperv.protocol.replication import DiskCopy, ReplicationPhase, RESYNC_PHASES, TRACKING_PHASES
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
@@ -22,6 +23,11 @@ IR = ReplicationPhase.INITIAL_REPLICATION_IN_PROGRESS
 def one_disk_copied_at_a_time(w, config) -> bool:
     """Initial replication copies a VM's disks one at a time (REQ-08)."""
     return all(vm.disks.count(DiskCopy.COPYING) <= 1 for vm in w.vms)
+
+
+def protected_only_after_initial_replication(w, config) -> bool:
+    """A VM counts as protected (failover-ready) only once every disk reached the replica (REQ-06, 08)."""
+    return all(all(d is DiskCopy.COPIED for d in vm.disks) for vm in w.vms if vm.protection is ProtectionState.PROTECTED)
 
 
 def _disk_copied_while_another_waits(w, config) -> bool:
@@ -114,6 +120,9 @@ PROPERTIES = (
     Sometimes("disk_copied_while_another_waits", ("REQ-08",),
               "A VM with several disks is seen copying one after another is done.",
               _disk_copied_while_another_waits, applies=takes_event("enable_protection", min_disks=2)),
+    Always("protected_only_after_initial_replication", ("REQ-06", "REQ-08"),
+           "Protection is finalized (the VM failover-ready) only after initial replication copied every disk.",
+           protected_only_after_initial_replication, witness="snapshot_held"),
     Always("snapshot_exactly_during_initial_replication", ("REQ-08",),
            "A VM's snapshot exists exactly while its initial replication is in progress.",
            snapshot_exactly_during_initial_replication, witness="snapshot_held"),

@@ -6,9 +6,12 @@ names the data property of ``specs/data.py`` that must catch it.
 """
 from __future__ import annotations
 
-from ..blockstore import ReplicatedVm
+from ..blockstore import ReplicatedVm, hrl
 from ..blockstore.replica import ReplicaVm
-from ..checker.mutation import Patch, Variant, drop_effect, subclass
+from ..checker.mutation import Patch, Variant, change_rows, drop_effect, subclass
+from .effects import _on_data
+from .protocol.replication import ReplicationPhase
+from .state import update_vm
 
 __all__ = ["broken_engine", "DATA_MUTANTS"]
 
@@ -93,6 +96,29 @@ def _enable_without_snapshot(self):
     self.phase = "unprotected"
 
 
+def _restart_trackers(data):
+    """Broken resume: change tracking starts afresh with empty logs (same log ids, so the chain holds)."""
+    server = data.hosts[data.source].server
+    data.writers = [hrl.LogWriter(data.name, d, server, data.block_size, first_log_id=w.open_log.header.log_id)
+                    for d, w in enumerate(data.writers)]
+
+
+def _forget_paused_log(effects, w, a):
+    """Resuming after a pause forgets the log written meanwhile: nothing of it is ever sent."""
+    w = update_vm(w, a.vm, unsent=0)
+    return _on_data(w, a, lambda d: _restart_trackers(d) if d.phase == "delta" else None)
+
+
+def _resume_forgets_paused_log(v: Variant) -> Variant:
+    effects = subclass(v.effects, "EffectsForgettingPausedLog",
+                       forget_paused_log=lambda self, w, a: _forget_paused_log(self, w, a))
+
+    def resumed_from_pause(row):
+        paused = row["source"] in (ReplicationPhase.SUSPENDED, [ReplicationPhase.SUSPENDED])
+        return {**row, "after": row["after"] + ["forget_paused_log"]} if paused else row
+    return change_rows("replication", ("resume_replication",), resumed_from_pause)(v)._replace(effects=effects)
+
+
 _DATA = "data_single_vm"
 _OVERWRITE = "data_overwrite"
 _FAILBACK = "data_failback"     # one disk: broken failbacks explode on two (see the configuration)
@@ -124,3 +150,7 @@ _register("data_path_loses_its_snapshot",
           "Starting initial replication does not take the snapshot the disk copies are made from.",
           "data_path_follows_the_protocol",
           broken_engine(enable_protection=_enable_without_snapshot), config=_DATA)
+_register("resume_forgets_writes_made_while_paused",
+          "Resuming a paused replication restarts change tracking with an empty log: the writes made during "
+          "the pause are never sent.",
+          "no_change_lost_before_it_is_sent", _resume_forgets_paused_log, config=_FAILBACK)

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..checker.mutation import (Patch, Variant, add_guard, change_rows, drop_effect, drop_guard, drop_rows,
-                                extend_source, remove_source, replace_effect)
+from ..checker.mutation import (Patch, Variant, add_effect, add_guard, change_rows, drop_effect, drop_guard, drop_rows,
+                                extend_source, remove_source, replace_effect, replace_guard)
 from .config import Config, ConfigError
 from .data_mutants import DATA_MUTANTS
 from .fidelity_mutants import FIDELITY_MUTANTS
 from .liveness_mutants import LIVENESS_MUTANTS
 from .effects import Effects, _with_power
-from .guards import Guards
+from .guards import Args, Guards
 from .protocol.protection import ProtectionState as _P
+from .protocol.recovery_plan import PlanKind as _K, PlanStatus as _S
 from .protocol.replication import ReplicationPhase as _R
 from .protocol.vm_role import ActiveSite as _A, VmPower
 from .state import update_vm
@@ -81,6 +82,14 @@ def _boot_serving(effects, w, a):
 
 
 
+def _one_group_machine_started(guards, w, a):
+    """Broken group completion: the group counts as started once any one of its machines runs."""
+    if w.plan_kind is _K.TEST:
+        return True
+    return any(guards.workload_running(w, Args(a.event, i)) for i in guards.groups[w.plan_group])
+
+
+
 # -- the catalogue -------------------------------------------------------------------------------
 
 _register("unplanned_failover_ignores_running_source",
@@ -133,6 +142,10 @@ _register("test_failover_without_replica_vmm",
           "Test failover runs with the replica site's VMM server down.",
           "orchestration_needs_vault_and_vmm", drop_guard("test_failover", "test_failover", "replica_vmm_up"),
           config="single_vm_faults")
+_register("unplanned_failover_needs_primary_vmm",
+          "Unplanned failover also checks the primary site's VMM server, so losing it blocks the failover.",
+          "orchestration_needs_no_other_vmm", add_guard("protection", "unplanned_failover", "source_vmm_up"),
+          config="single_vm_faults")
 _register("delta_replication_needs_vault",
           "The replication engine waits for the vault before shipping a log.",
           "replication_independent_of_vault", add_guard("replication", "replicate_delta", "vault_reachable"),
@@ -147,6 +160,10 @@ _register("plan_group_completes_before_boot",
           change_rows("recovery_plan", ("complete_boot_group", "group_script_succeeds", "group_script_fails"),
                       lambda r: {**r, "conditions": [c for c in r["conditions"] if c != "current_group_started"]}),
           config="two_group_plan")
+_register("plan_group_done_when_one_machine_started",
+          "A plan group counts as started (and the plan moves on) once any one of its machines runs.",
+          "group_completes_after_its_machines_start",
+          replace_guard("current_group_started", _one_group_machine_started), config="plan_group_of_two")
 _register("script_failure_ignored_in_planned_failover",
           "A failing group script does not stop a planned-failover plan.",
           "failing_script_stops_only_planned_failover",
@@ -166,6 +183,25 @@ _register("no_reverse_replication_after_unplanned_failover",
           "Reverse replication is only offered after a planned failover.",
           "failback_cycle_reachable",
           remove_source("protection", ("reverse_replicate",), _P.UNPLANNED_FAILOVER_COMMITTED))
+
+_register("cancel_failover_after_commit",
+          "Hyper-V's Cancel Failover is also taken after the failover was committed, undoing the commit.",
+          "commit_is_final",
+          extend_source("protection", "cancel_failover", [_P.PLANNED_FAILOVER_COMMITTED, _P.UNPLANNED_FAILOVER_COMMITTED]))
+
+_register("drill_shuts_production_down",
+          "A test failover shuts the production VM down, as a planned failover would.",
+          "drill_leaves_production_untouched", add_effect("test_failover", "test_failover", "shut_down_workload"))
+_register("manual_action_skipped",
+          "A group with a manual post-action completes the plan without waiting for the confirmation.",
+          "manual_action_pauses_the_plan",
+          change_rows("recovery_plan", ("complete_boot_group",),
+                      lambda r: {**r, "dest": _S.COMPLETED} if "group_has_manual_action" in r["conditions"] else r),
+          config="two_group_plan")
+_register("finalize_before_initial_replication",
+          "Protection is finalized while the initial copy is still running.",
+          "protected_only_after_initial_replication",
+          drop_guard("protection", "finalize_protection", "initial_replication_complete"))
 
 for _entry in DATA_MUTANTS + FIDELITY_MUTANTS + LIVENESS_MUTANTS:
     register(*_entry)

@@ -155,7 +155,8 @@ def test_safety_only_gives_the_graph_verdicts_on_every_safety_claim(capsys):
     safety = json.loads(capsys.readouterr().out)
     assert (safety["states"], safety["edges"], safety["depth"]) == (graph["states"], graph["edges"], graph["depth"])
     for g, s in zip(graph["properties"], safety["properties"]):
-        if g["kind"] in ("graph", "leads-to", "eventually") and g["verdict"] != "vacuous":
+        if g["kind"] in ("graph", "leads-to", "eventually") and s["verdict"] != "vacuous":
+            # a liveness claim vacuous for want of a trigger is only known from the graph
             assert s["verdict"] == "unknown" and s["unknown"].startswith("not checked in safety-only mode")
         else:
             assert (g["verdict"], g["vacuous"]) == (s["verdict"], s["vacuous"]), g["name"]

@@ -31,10 +31,18 @@ def test_every_mutant_is_in_the_manifest_and_expected_to_be_caught():
         assert entry.expect == "violated" and MUTANTS[name].kills in entry.violates
 
 
-def test_every_safety_property_and_graph_claim_is_killed_by_some_mutant():
+def test_every_safety_property_graph_and_liveness_claim_is_killed_by_some_mutant():
     killed = {m.kills for m in MUTANTS.values()}
-    claims = {p.name for p in ALL_PROPERTIES if p.kind in ("always", "always-step", "graph")}
+    claims = {p.name for p in ALL_PROPERTIES if p.kind in ("always", "always-step", "graph", "leads-to", "eventually")}
     assert claims - killed == set()
+
+
+def test_default_checks_at_least_four_liveness_claims_none_vacuous():
+    default = next(e for e in ENTRIES if e.config == "default" and not e.mutant)
+    liveness = [p.name for p in ALL_PROPERTIES if p.kind in ("leads-to", "eventually")]
+    assert len(liveness) >= 4 and default.vacuous is not None
+    assert set(liveness).isdisjoint(default.vacuous)     # the pinned run decides each: holds, not vacuous
+    assert all(any(m.kills == name for m in MUTANTS.values()) for name in liveness)
 
 
 def test_every_named_configuration_holds_unmutated():
