@@ -23,6 +23,7 @@ from .config import Config, ConfigError
 from .data_mutants import DATA_MUTANTS
 from .fidelity_mutants import FIDELITY_MUTANTS
 from .liveness_mutants import LIVENESS_MUTANTS
+from .witness_mutants import WITNESS_MUTANTS
 from .effects import Effects, _with_power
 from .guards import Args, Guards
 from .protocol.protection import ProtectionState as _P
@@ -203,5 +204,5 @@ _register("finalize_before_initial_replication",
           "protected_only_after_initial_replication",
           drop_guard("protection", "finalize_protection", "initial_replication_complete"))
 
-for _entry in DATA_MUTANTS + FIDELITY_MUTANTS + LIVENESS_MUTANTS:
+for _entry in DATA_MUTANTS + FIDELITY_MUTANTS + LIVENESS_MUTANTS + WITNESS_MUTANTS:
     register(*_entry)
