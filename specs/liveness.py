@@ -10,7 +10,7 @@ interrupted" where the requirement says so: a fault in effect, or the phase left
 detects), because a behaviour in which these keep coming back is fair and need
 not make progress.
 
-* ``pending_log_is_replicated`` (REQ-12): a VM replicating with changes logged
+* ``pending_log_is_replicated`` (REQ-10): a VM replicating with changes logged
   ships them, unless interrupted.
 * ``resynchronization_completes`` (REQ-18, REQ-19): a started resync completes,
   unless interrupted.
@@ -19,7 +19,7 @@ not make progress.
   per-VM events) and the administrator's confirmation of a manual action are
   assumed weakly fair; a VM an operator holds (suspended, prepared for Hyper-V's
   own failover, in Error) holds the plan.
-* ``health_returns_to_normal`` (REQ-17, REQ-21, REQ-22): once no fault is in
+* ``health_returns_to_normal`` (REQ-21, REQ-22): once no fault is in
   effect, an established relationship's health returns to Normal, unless an
   operator or a failover takes it out of replication.
 
@@ -135,7 +135,7 @@ def _healthy_or_out_of_hands(w, config, i) -> bool:
 
 
 PROPERTIES = (
-    LeadsTo("pending_log_is_replicated", ("REQ-12",),
+    LeadsTo("pending_log_is_replicated", ("REQ-10",),
             "A VM replicating with changes in its log ships them, unless a fault or a phase change interrupts.",
             _changes_pending, _changes_shipped, unless=INTERRUPTIONS, for_each=_each_vm,
             applies=takes_event("guest_write")),
@@ -146,7 +146,7 @@ PROPERTIES = (
             "A started recovery plan completes or stops (an administrator confirms manual actions), unless a "
             "fault holds it.",
             _plan_running, _plan_at_rest, weak=_PLAN_OPERATIONS, unless=INTERRUPTIONS, applies=has_plan),
-    LeadsTo("health_returns_to_normal", ("REQ-17", "REQ-21", "REQ-22"),
+    LeadsTo("health_returns_to_normal", ("REQ-21", "REQ-22"),
             "With no fault in effect, a replicating VM's health returns to Normal (missed cycles leave the "
             "window, retries succeed), unless an operator or a failover takes it out of replication.",
             _unhealthy_without_fault, _healthy_or_out_of_hands, unless=INTERRUPTIONS, for_each=_each_vm,
