@@ -156,6 +156,15 @@ def _other_step_on_committed_vm(before, after, args, config) -> bool:
             and args.event not in _LEAVE_COMMITTED)
 
 
+def reverse_replication_syncs_as_the_failover_requires(before, after, args, config) -> bool:
+    """After an unplanned failover the sides diverged: reverse replication starts a comparison-based
+    resync; after a planned one they are equal and it replicates deltas at once (REQ-28)."""
+    phase = after.vms[args.vm].phase
+    if before.vms[args.vm].protection in _UNPLANNED:
+        return phase is ReplicationPhase.RESYNCHRONIZING
+    return phase is ReplicationPhase.REPLICATING
+
+
 def _reverse_after_unplanned(before, after, args, config) -> bool:
     return before.vms[args.vm].protection is P.UNPLANNED_FAILOVER_COMMITTED
 
@@ -225,6 +234,11 @@ PROPERTIES = (
                   "A VM whose failover is committed is shut down or started again (steps that must not undo "
                   "the commit).", frozenset({"shutdown_vm", "start_vm"}), _other_step_on_committed_vm,
                   applies=takes_event("commit")),
+    AlwaysStep("reverse_replication_syncs_as_the_failover_requires", ("REQ-28",),
+               "Reverse replication resyncs by comparison after an unplanned failover and sends only deltas "
+               "after a planned one.", frozenset({"reverse_replicate"}),
+               reverse_replication_syncs_as_the_failover_requires,
+               witness="reverse_replication_after_unplanned_failover"),
     SometimesStep("reverse_replication_after_unplanned_failover", ("REQ-28",),
                   "Reverse replication happens after an unplanned failover (with a resync).",
                   frozenset({"reverse_replicate"}), _reverse_after_unplanned),

@@ -52,6 +52,16 @@ def _unplanned_failover_cancels_resync(before, after, args, config) -> bool:
     return before.vms[args.vm].phase in RESYNC_PHASES and after.vms[args.vm].phase is ReplicationPhase.DISABLED
 
 
+def cancelled_resync_is_required_again(before, after, args, config) -> bool:
+    """Cancelling a resynchronization leaves the VM waiting for one again, nothing sent (REQ-19)."""
+    vm = after.vms[args.vm]
+    return vm.phase is ReplicationPhase.WAITING_FOR_START_RESYNCHRONIZE and vm.unsent == 0
+
+
+def _taken(before, after, args, config) -> bool:
+    return True
+
+
 def resync_completion_resets_recovery_points(before, after, args, config) -> bool:
     """After a resync the recovery points are built up again (REQ-20)."""
     vm = after.vms[args.vm]
@@ -136,6 +146,13 @@ PROPERTIES = (
                   "Unplanned failover is allowed during resynchronization and cancels it.",
                   frozenset({"unplanned_failover"}), _unplanned_failover_cancels_resync,
                   applies=_resync_can_start),
+    AlwaysStep("cancelled_resync_is_required_again", ("REQ-19",),
+               "Cancelling a resynchronization returns the VM to waiting for one (resync required).",
+               frozenset({"cancel_resynchronization"}), cancelled_resync_is_required_again,
+               witness="resync_cancelled"),
+    SometimesStep("resync_cancelled", ("REQ-19",), "A resynchronization is cancelled.",
+                  frozenset({"cancel_resynchronization"}), _taken,
+                  applies=lambda c: takes_event("cancel_resynchronization")(c) and _resync_can_start(c)),
     AlwaysStep("resync_completion_resets_recovery_points", ("REQ-20",),
                "Completing a resync leaves no older recovery point and nothing unsent.",
                frozenset({"complete_resynchronization"}), resync_completion_resets_recovery_points,

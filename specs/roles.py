@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 from hvr_model.hyperv.environment import SiteStatus, VaultStatus
+from hvr_model.hyperv.events import EVENTS
 
 from hvr_model.hyperv.protocol.vm_role import VmPower
 from hvr_model.hyperv.views import replica_site, runs_at_source, source_site, vmm_up
@@ -80,7 +81,7 @@ def orchestration_needs_vault_and_vmm(before, after, args, config) -> bool:
 
 
 def orchestration_needs_no_other_vmm(exploration, system):
-    """No ASR operation or plan step depends on a VMM server the table says it does not need (REQ-02).
+    """No ASR operation, plan step or Hyper-V host operation depends on a VMM server it does not need (REQ-02).
 
     For every reachable state where a site's VMM server is down (its host up), the same state
     with that server up must enable exactly the same orchestration steps, except those that
@@ -103,8 +104,13 @@ def orchestration_needs_no_other_vmm(exploration, system):
     return True, None
 
 
+#: Hyper-V's own operations, run by an operator on a host: no VMM server is involved (REQ-02, 24,
+#: 30 b: Cancel Failover needs only the replica host).
+_HOST_OPERATIONS = frozenset(name for name, spec in EVENTS.items() if spec.kind == "operator")
+
+
 def _is_orchestration(event: str) -> bool:
-    return event in ORCHESTRATION_SITES or event in _PLAN_STEPS
+    return event in ORCHESTRATION_SITES or event in _PLAN_STEPS or event in _HOST_OPERATIONS
 
 
 def _orchestration_labels(system, store, orchestration, sid, world) -> set[str]:
@@ -132,9 +138,10 @@ PROPERTIES = (
                "sites they act on.",
                frozenset(ORCHESTRATION_SITES) | frozenset(_PLAN_STEPS), orchestration_needs_vault_and_vmm,
                witness="replication_continues_while_vault_unreachable"),
-    GraphClaim("orchestration_needs_no_other_vmm", ("REQ-02", "REQ-25"),
-               "No ASR operation or plan step is refused (or allowed) because of a VMM server it does not "
-               "need: unplanned failover and drills need only the recovery side's.",
+    GraphClaim("orchestration_needs_no_other_vmm", ("REQ-02", "REQ-25", "REQ-30"),
+               "No ASR operation, plan step or Hyper-V host operation is refused (or allowed) because of a VMM "
+               "server it does not need: unplanned failover and drills need only the recovery side's, "
+               "Cancel Failover none.",
                orchestration_needs_no_other_vmm, applies=has_fault("vmm_server_outage")),
     SometimesStep("replication_continues_while_vault_unreachable", ("REQ-01",),
                   "Delta replication ships logs while the vault is unreachable.",

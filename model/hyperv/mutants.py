@@ -147,6 +147,10 @@ _register("unplanned_failover_needs_primary_vmm",
           "Unplanned failover also checks the primary site's VMM server, so losing it blocks the failover.",
           "orchestration_needs_no_other_vmm", add_guard("protection", "unplanned_failover", "source_vmm_up"),
           config="single_vm_faults")
+_register("cancel_failover_needs_vmm",
+          "Hyper-V's Cancel Failover also asks the failed-over site's VMM server, which it does not go through.",
+          "orchestration_needs_no_other_vmm", add_guard("protection", "cancel_failover", "source_vmm_up"),
+          config="single_vm_faults")
 _register("delta_replication_needs_vault",
           "The replication engine waits for the vault before shipping a log.",
           "replication_independent_of_vault", add_guard("replication", "replicate_delta", "vault_reachable"),
@@ -203,6 +207,17 @@ _register("finalize_before_initial_replication",
           "Protection is finalized while the initial copy is still running.",
           "protected_only_after_initial_replication",
           drop_guard("protection", "finalize_protection", "initial_replication_complete"))
+
+_register("reverse_replication_skips_resync_after_unplanned_failover",
+          "Reverse replication after an unplanned failover replicates deltas at once, as after a planned one.",
+          "reverse_replication_syncs_as_the_failover_requires",
+          change_rows("replication", ("reverse_replicate",),
+                      lambda r: {**r, "dest": _R.REPLICATING, "after": []}
+                      if "after_unplanned_failover" in r["conditions"] else r))
+_register("cancelled_resync_resumes_replication",
+          "Cancelling a resynchronization resumes delta replication instead of leaving the resync required.",
+          "cancelled_resync_is_required_again",
+          change_rows("replication", ("cancel_resynchronization",), lambda r: {**r, "dest": _R.REPLICATING, "after": []}))
 
 for _entry in DATA_MUTANTS + FIDELITY_MUTANTS + LIVENESS_MUTANTS + WITNESS_MUTANTS:
     register(*_entry)
