@@ -20,12 +20,13 @@ from hvr_model.hyperv.views import link_up, reachable, source_site
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
+from .applicability import has_data, when
+
 __all__ = ["replay", "source_disks_replay_their_history", "replica_points_are_history_prefixes",
            "no_change_lost_before_it_is_sent", "PROPERTIES"]
 
 
-def _has_data(config) -> bool:
-    return config.data is not None
+_has_data = has_data
 
 
 def replay(blank: tuple[DiskImage, ...], writes) -> tuple[DiskImage, ...]:
@@ -63,6 +64,11 @@ def replica_points_are_history_prefixes(w, config) -> bool:
 def data_path_follows_the_protocol(w, config) -> bool:
     """The reference block store could carry out every step the protocol took."""
     return all(d.refusal is None for d in _data_vms(w))
+
+
+def _write_replicated(w, config) -> bool:
+    return any(d.phase == "delta" and d.replica.points and d.applied_seq() > 0
+               for d in _data_vms(w))
 
 
 def _older_point_held(w, config) -> bool:
@@ -177,16 +183,20 @@ def _points(replica) -> list:
 PROPERTIES = (
     Always("data_path_follows_the_protocol", ("REQ-08", "REQ-10"),
            "Every step of the protocol is one the reference block store can carry out on its bytes.",
-           data_path_follows_the_protocol, witness="older_recovery_point_held", applies=_has_data),
+           data_path_follows_the_protocol, witness="replicated_write_reaches_replica", applies=_has_data),
     Always("source_disks_replay_their_history", ("REQ-10",),
            "The running copy's disks are its write history replayed in order.",
-           source_disks_replay_their_history, witness="older_recovery_point_held", applies=_has_data),
+           source_disks_replay_their_history, witness="replicated_write_reaches_replica", applies=_has_data),
     Always("replica_points_are_history_prefixes", ("REQ-12", "REQ-14", "REQ-15"),
            "Every recovery point equals the source after a prefix of its writes, on every disk at once.",
-           replica_points_are_history_prefixes, witness="older_recovery_point_held", applies=_has_data),
+           replica_points_are_history_prefixes, witness="replicated_write_reaches_replica", applies=_has_data),
+    Sometimes("replicated_write_reaches_replica", ("REQ-10", "REQ-12"),
+              "A guest write reaches a recovery point on the replica, byte for byte.",
+              _write_replicated, applies=_has_data),
     Sometimes("older_recovery_point_held", ("REQ-14",), "The replica keeps an older recovery point.",
               _older_point_held,
-              applies=lambda c: _has_data(c) and c.policy.recovery_point_retention_hours > 0),
+              applies=_has_data & when(lambda c: c.policy.recovery_point_retention_hours > 0,
+                                                  "the policy keeps no older recovery points (retention 0)")),
     Always("no_change_lost_before_it_is_sent", ("REQ-10", "REQ-13"),
            "The replica's latest point plus the changes waiting in the replication logs is the source, "
            "byte for byte: nothing written is dropped before it is sent, a pause included.",
@@ -229,5 +239,5 @@ PROPERTIES = (
     AlwaysStep("corrupted_log_is_never_applied", ("REQ-37",),
                "A log damaged in transit is refused; the replica stays byte for byte as it was.",
                frozenset({"receive_corrupted_log"}), corrupted_log_is_never_applied,
-               witness="older_recovery_point_held", applies=_has_data),
+               witness="replicated_write_reaches_replica", applies=_has_data),
 )

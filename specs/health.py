@@ -18,7 +18,7 @@ from hvr_model.checker.properties import AlwaysStep, SometimesStep
 from hvr_model.hyperv.protocol.replication import Health, ReplicationPhase
 from hvr_model.hyperv.views import replication_health
 
-from .applicability import takes_event
+from .applicability import has_fault, takes_event
 
 __all__ = ["warning_outlives_missed_cycle", "PROPERTIES"]
 
@@ -33,10 +33,9 @@ def _window_cleared(before, after, args, config) -> bool:
     return before.vms[args.vm].missed_cycles
 
 
-def _cycles_can_be_missed(config) -> bool:
-    return (takes_event("guest_write")(config)
-            and any(takes_event(e)(config) for e in ("monitoring_window_moves_on", "reset_replication_statistics"))
-            and any(f in config.faults for f in ("network_partition", "site_outage", "host_crash")))
+_cycles_can_be_missed = (takes_event("guest_write")
+                         & (takes_event("monitoring_window_moves_on") | takes_event("reset_replication_statistics"))
+                         & (has_fault("network_partition") | has_fault("site_outage") | has_fault("host_crash")))
 
 
 PROPERTIES = (

@@ -13,7 +13,7 @@ from hvr_model.hyperv.protocol.replication import DiskCopy, ReplicationPhase, RE
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
-from .applicability import takes_event
+from .applicability import has_fault, takes_event, when
 
 __all__ = ["one_disk_copied_at_a_time", "snapshot_exactly_during_initial_replication", "PROPERTIES"]
 
@@ -123,6 +123,9 @@ def _resync_can_start(config) -> bool:
     return takes_event("guest_write")(config) or any(f in config.faults for f in _RESYNC_FAULTS)
 
 
+_resync_can_start = when(_resync_can_start, "no VM takes guest writes and no fault can force a resync")
+
+
 PROPERTIES = (
     Always("one_disk_copied_at_a_time", ("REQ-08",),
            "Initial replication copies the VHDs of a VM one at a time.",
@@ -164,14 +167,14 @@ PROPERTIES = (
     SometimesStep("resumed_from_error_with_pending_log", ("REQ-21",),
                   "Replication is resumed from Error with a log pending.", frozenset({"resume_replication"}),
                   _resumed_from_error_with_pending_log,
-                  applies=lambda c: "non_recoverable_error" in c.faults and takes_event("guest_write")(c)),
+                  applies=has_fault("non_recoverable_error") & takes_event("guest_write")),
     AlwaysStep("writes_are_tracked_while_replication_runs", ("REQ-08", "REQ-16"),
                "Every guest write in a tracking phase, a resync's included, goes to the replication log.",
                frozenset({"guest_write"}), writes_are_tracked_while_replication_runs,
                witness="write_tracked_during_resync"),
     SometimesStep("write_tracked_during_resync", ("REQ-16",), "The guest writes while a resync runs.",
                   frozenset({"guest_write"}), _write_during_resync,
-                  applies=lambda c: takes_event("guest_write")(c) and _resync_can_start(c)),
+                  applies=takes_event("guest_write") & _resync_can_start),
     SometimesStep("churn_forces_resync_while_replicating", ("REQ-16",),
                   "Writes faster than the link fill the log past the limit while replicating: resync.",
                   frozenset({"logs_exceed_threshold"}), _churn_while_replicating,
@@ -188,6 +191,7 @@ PROPERTIES = (
            "Deltas sent during an offline initial replication are held only until the import merges them.",
            held_logs_only_during_offline_initial_replication, witness="logs_held_until_import"),
     Sometimes("logs_held_until_import", ("REQ-09",), "A delta is held on the replica before the import.",
-              _logs_held, applies=lambda c: c.policy.initial_replication == "offline"
-              and takes_event("guest_write")(c) and takes_event("enable_protection")(c)),
+              _logs_held, applies=when(lambda c: c.policy.initial_replication == "offline",
+                                       "the policy's initial replication is not offline")
+              & takes_event("guest_write") & takes_event("enable_protection")),
 )

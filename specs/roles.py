@@ -146,5 +146,5 @@ PROPERTIES = (
     SometimesStep("replication_continues_while_vault_unreachable", ("REQ-01",),
                   "Delta replication ships logs while the vault is unreachable.",
                   frozenset({"replicate_delta"}), _replicates_while_vault_unreachable,
-                  applies=lambda c: has_fault("vault_outage")(c) and takes_event("guest_write")(c)),
+                  applies=has_fault("vault_outage") & takes_event("guest_write")),
 )
