@@ -143,6 +143,10 @@ def _drill_while_production_runs(before, after, args, config) -> bool:
 _LEAVE_COMMITTED = frozenset({"reverse_replicate", "disable_protection"})
 
 
+def _some_vm_committed(w, config) -> bool:
+    return any(vm.protection in COMMITTED for vm in w.vms)
+
+
 def commit_is_final(before, after, args, config) -> bool:
     """A committed failover cannot be undone (REQ-27).
 
@@ -237,7 +241,7 @@ PROPERTIES = (
     AlwaysStep("commit_is_final", ("REQ-27", "REQ-28"),
                "A committed failover is never undone: only reverse replication or disabling protection "
                "ends it, and nothing moves the VM back to the other site before that.",
-               frozenset(EVENTS), commit_is_final, witness="committed_vm_takes_other_steps"),
+               frozenset(EVENTS), commit_is_final, witness="committed_vm_takes_other_steps", when=_some_vm_committed),
     SometimesStep("committed_vm_takes_other_steps", ("REQ-27",),
                   "A VM whose failover is committed is shut down or started again (steps that must not undo "
                   "the commit).", frozenset({"shutdown_vm", "start_vm"}), _other_step_on_committed_vm,

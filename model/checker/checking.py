@@ -213,11 +213,14 @@ def safety_checks(properties: Sequence, symmetry: bool = False, context: _Contex
         config, applies = ctx.config, [p for p in properties if p.applies_to(ctx.config)]
 
         def step(p, default):
-            return p.events, lambda u, label, v: ctx.holds(p.name, p.check, u, v, ctx.action(label), config,
-                                                           default=default)
+            def check(u, label, v) -> bool:
+                if p.when is not None and not ctx.holds(p.name, p.when, u, config, default=True):
+                    return default          # not a step the claim is about: neither a violation nor a witness
+                return ctx.holds(p.name, p.check, u, v, ctx.action(label), config, default=default)
+            return p.events, check
         invariants = {p.name: ctx.bind(p.name, p.predicate) for p in applies if isinstance(p, Always)}
         reach_steps = {p.name: step(p, False) for p in applies if isinstance(p, SometimesStep)}
-        reach_steps |= {_FIRED + p.name: (p.events, _always) for p in applies if isinstance(p, AlwaysStep)}
+        reach_steps |= {_FIRED + p.name: (p.events, _from_when(p, ctx)) for p in applies if isinstance(p, AlwaysStep)}
         canonical = _canonical(model, symmetry)
         return {"invariants": invariants,
                 "step_checks": {p.name: step(p, True) for p in applies if isinstance(p, AlwaysStep)},
@@ -228,8 +231,11 @@ def safety_checks(properties: Sequence, symmetry: bool = False, context: _Contex
     return make
 
 
-def _always(u, label, v) -> bool:
-    return True
+def _from_when(p, ctx: _Context):
+    """A reach-step check that fires on every step of the claim's events from a state where ``when`` holds."""
+    if p.when is None:
+        return lambda u, label, v: True
+    return lambda u, label, v: ctx.holds(p.name, p.when, u, ctx.config, default=True)
 
 
 def _safety_result(p, run: SafetyExploration, config) -> PropertyResult:

@@ -49,26 +49,53 @@ def _unreached(p, complete: bool) -> PropertyResult:
 
 
 def decide_steps(props, exploration: Exploration, context: _Context) -> list[PropertyResult]:
-    """One pass over the edges of the events the claims name, in BFS order of their source."""
+    """Each claim over the edges of the events it names, in BFS order of their source.
+
+    A claim's ``when`` (a state predicate on the source) is evaluated once per source state,
+    so a claim about every event but only some states visits only their edges.
+    """
     store = exploration.store
-    by_label = _claims_by_label(props, store.label_names, context)
-    found: dict[str, list[Step]] = {}
-    fired: set[str] = set()
-    concrete = _Targets(exploration, context.model)
-    nodes = store.nodes
     _, dst, lab = store.csr()
-    # Only the edges of the events claimed (edges are sorted by source: BFS order is kept).
-    edges = np.flatnonzero(np.isin(lab, np.fromiter(by_label, dtype=np.int64))) if by_label else ()
     src = store.sources()
-    for k in edges:
-        u, lid = int(src[k]), int(lab[k])
-        label = store.label_names[lid]
-        args, after = context.action(label), concrete(u, label, int(dst[k]))
-        for p in by_label[lid]:
-            fired.add(p.name)
-            if p.name not in found and _step_matters(p, nodes[u], after, args, context):
-                found[p.name] = exploration.path_to_id(u) + [Step(label, after)]
-    return [_step_result(p, found.get(p.name), p.name in fired, exploration) for p in props]
+    by_label = _EdgesByLabel(lab)
+    events = [context.action(label).event for label in store.label_names]
+    concrete = _Targets(exploration, context.model)
+    results = []
+    for p in props:
+        edges = by_label.edges([lid for lid, event in enumerate(events) if event in p.events])
+        if p.when is not None and len(edges):
+            edges = edges[_sources_where(p, src[edges], store.nodes, context)]
+        fired = len(edges) > 0
+        found = None
+        for k in edges:
+            u, label = int(src[k]), store.label_names[lab[k]]
+            after = concrete(u, label, int(dst[k]))
+            if _step_matters(p, store.nodes[u], after, context.action(label), context):
+                found = exploration.path_to_id(u) + [Step(label, after)]
+                break
+        results.append(_step_result(p, found, fired, exploration))
+    return results
+
+
+class _EdgesByLabel:
+    """Edge ids grouped by label (one stable sort): a claim's edges without a scan of all of them."""
+
+    def __init__(self, lab: np.ndarray):
+        self.order = np.argsort(lab, kind="stable")
+        self.bounds = np.searchsorted(lab[self.order], np.arange(int(lab.max(initial=-1)) + 2))
+
+    def edges(self, lids: list[int]) -> np.ndarray:
+        """The edges of these labels, in edge order (sources in BFS order)."""
+        parts = [self.order[self.bounds[lid]:self.bounds[lid + 1]] for lid in lids if lid + 1 < len(self.bounds)]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _sources_where(p, sources: np.ndarray, nodes, context: _Context) -> np.ndarray:
+    """Per edge: its source satisfies the claim's ``when`` (evaluated once per distinct source)."""
+    distinct, index = np.unique(sources, return_inverse=True)
+    ok = np.fromiter((context.holds(p.name, p.when, nodes[int(u)], context.config, default=True)
+                      for u in distinct), dtype=bool, count=len(distinct))
+    return ok[index]
 
 
 class _Targets:
@@ -91,20 +118,6 @@ class _Targets:
         return next(nxt for name, nxt in self.successors if name == label and self.canonical(nxt) == target)
 
 
-def _claims_by_label(props, label_names, context: _Context) -> dict[int, list]:
-    """Label id -> the step claims about its event."""
-    by_event: dict[str, list] = {}
-    for p in props:
-        for event in p.events:
-            by_event.setdefault(event, []).append(p)
-    out = {}
-    for lid, label in enumerate(label_names):
-        claims = by_event.get(context.action(label).event)
-        if claims:
-            out[lid] = claims
-    return out
-
-
 def _step_matters(p, u, v, args, context: _Context) -> bool:
     """True for a violating step of an AlwaysStep, or a witnessing step of a SometimesStep."""
     if isinstance(p, AlwaysStep):
@@ -125,8 +138,10 @@ def _step_result(p, found, fired: bool, exploration) -> PropertyResult:
 
 
 def fired_nowhere(p) -> str:
-    """The vacuity reason of a step claim none of whose events fired."""
-    return f"none of its events ({', '.join(sorted(p.events))}) fired on an explored step"
+    """The vacuity reason of a step claim none of whose events fired (from a state where ``when`` holds)."""
+    where = " from a state where its 'when' holds" if p.when is not None else ""
+    events = ", ".join(sorted(p.events)) if len(p.events) <= 8 else f"{len(p.events)} events"
+    return f"none of its events ({events}) fired{where} on an explored step"
 
 
 def decide_graph(p: GraphClaim, exploration: Exploration, model: Any) -> PropertyResult:

@@ -117,6 +117,8 @@ class AlwaysStep(_StepClaim):
     events: frozenset[str]
     check: Callable[[Any, Any, Any, Any], bool]
     witness: str = ""
+    #: Only steps from states where ``when(state, config)`` holds are checked (once per state, not per step).
+    when: Callable[[Any, Any], bool] | None = field(default=None, kw_only=True)
     kind: str = field(default="always-step", init=False)
 
 
@@ -124,6 +126,7 @@ class AlwaysStep(_StepClaim):
 class SometimesStep(_StepClaim):
     events: frozenset[str]
     check: Callable[[Any, Any, Any, Any], bool]
+    when: Callable[[Any, Any], bool] | None = field(default=None, kw_only=True)
     kind: str = field(default="sometimes-step", init=False)
 
 

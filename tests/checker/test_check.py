@@ -166,3 +166,18 @@ def test_a_state_named_by_its_value_is_refused_with_a_hint():
         MachineSpec("lamp", Lamp, Lamp.OFF, (transition("press", "Off", Lamp.ON),))
     with pytest.raises(TableError, match="lists of names, not one string"):
         transition("press", Lamp.OFF, Lamp.ON, "powered")
+
+
+def test_a_step_claim_with_when_checks_only_steps_from_those_states():
+    seen = []
+
+    def jumps_only_at_the_limit(u, v, a, limit):
+        seen.append(u)
+        return v == u + 1
+    from_two = AlwaysStep("inc_from_two", (), "", {"inc"}, jumps_only_at_the_limit, when=lambda n, c: n >= 2)
+    result = check(Counter(limit=4), [from_two])
+    assert result.result("inc_from_two").verdict == "holds" and sorted(set(seen)) == [2, 3]
+    never = AlwaysStep("inc_from_ten", (), "", {"inc"}, lambda u, v, a, c: False, when=lambda n, c: n >= 10)
+    for safety_only in (False, True):      # no step started where 'when' holds: nothing was checked
+        r = check(Counter(), [never], safety_only=safety_only).result("inc_from_ten")
+        assert r.verdict == "vacuous" and "where its 'when' holds" in r.reason
