@@ -35,7 +35,6 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings, target
@@ -50,6 +49,7 @@ from ..hyperv.mutants import system_for
 from ..hyperv.state import SITE_NAMES
 from ..hyperv.system import System
 from ..specs.catalogue import ALL_PROPERTIES
+from .draws import seeded_draws_only
 from .fuzz_traces import Coverage, coverage, reproduction, trace_lines, write_trace
 from .implementation import Implementation, ReferenceImplementation
 
@@ -333,7 +333,7 @@ def fuzz(config: Config, profile: str = "ci", examples: int | None = None, steps
     failure = None
     start = time.perf_counter()
     try:
-        with _seeded_draws_only():
+        with seeded_draws_only():
             run_state_machine_as_test(machine, settings=chosen)
     except Exception as exc:  # noqa: BLE001 -- any failure of a check (or of the implementation)
         labels = tuple(_CURRENT.labels) if _CURRENT is not None else ()
@@ -342,32 +342,6 @@ def fuzz(config: Config, profile: str = "ci", examples: int | None = None, steps
     seconds = time.perf_counter() - start
     return FuzzReport(config, profile, seconds, list(STATS.runs), Counter(STATS.actions), set(STATS.edges),
                       failure, mutant)
-
-
-@contextmanager
-def _seeded_draws_only():
-    """Hypothesis's draws depend on the seed alone, not on the literals of our source.
-
-    Hypothesis (6.131 on) mixes into its draws constants it collects from the source of every
-    loaded local module, here our own model: an edit anywhere (a new module imported by the
-    command line) changed the derandomized runs, and a mutant the ci profile found at one commit
-    was missed at the next. Constant collection has no public switch; where the internal hook is
-    absent (another Hypothesis version) the runs are as Hypothesis makes them.
-    """
-    from hypothesis.internal.conjecture import providers
-    collect = getattr(providers, "_get_local_constants", None)
-    cache = getattr(providers, "CONSTANTS_CACHE", None)
-    if collect is None or cache is None:
-        yield
-        return
-    nothing = type(collect())()
-    providers._get_local_constants = lambda: nothing
-    cache.cache.clear()
-    try:
-        yield
-    finally:
-        providers._get_local_constants = collect
-        cache.cache.clear()
 
 
 def _swarm(config: Config, workers: int, options: dict) -> FuzzReport:

@@ -12,16 +12,11 @@ from ..checker.mutation import Patch, Variant, change_rows, drop_effect, subclas
 from .effects import _on_data
 from .protocol.replication import ReplicationPhase
 from .state import update_vm
+from .mutant_catalogue import register as _register
 
-__all__ = ["broken_engine", "DATA_MUTANTS"]
+__all__ = ["broken_engine"]
 
 #: ``(name, description, property that must catch it, patch, configuration)`` of each block-store mutant.
-DATA_MUTANTS: list[tuple[str, str, str, Patch, str]] = []
-
-
-def _register(name, description, kills, patch, config):
-    DATA_MUTANTS.append((name, description, kills, patch, config))
-
 
 def broken_engine(**methods) -> Patch:
     """Run data configurations on a ReplicatedVm subclass with ``methods`` replaced."""

@@ -6,20 +6,14 @@ property that must catch it.
 """
 from __future__ import annotations
 
-from ..checker.mutation import Patch, add_effect, change_rows, drop_effect, drop_guard, replace_effect
+from ..checker.mutation import add_effect, change_rows, drop_effect, drop_guard, replace_effect
 from .protocol.protection import ProtectionState as _P
 from .protocol.replication import ReplicationPhase as _R
 from .effects import _shut_down
 from .views import replica_site
+from .mutant_catalogue import register as _register
 
-__all__ = ["FIDELITY_MUTANTS"]
-
-#: ``(name, description, property that must catch it, patch, configuration)``.
-FIDELITY_MUTANTS: list[tuple[str, str, str, Patch, str]] = []
-
-
-def _register(name, description, kills, patch, config="single_vm"):
-    FIDELITY_MUTANTS.append((name, description, kills, patch, config))
+__all__: list[str] = []
 
 
 def _shut_down_only(effects, w, a):

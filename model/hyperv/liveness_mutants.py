@@ -9,18 +9,12 @@ tells the difference.
 """
 from __future__ import annotations
 
-from ..checker.mutation import Patch, drop_rows, duplicate_rows
+from ..checker.mutation import drop_rows, duplicate_rows
 from .protocol.recovery_plan import PlanStatus as _S
 from .protocol.replication import ReplicationPhase as _R
+from .mutant_catalogue import register as _register
 
-__all__ = ["LIVENESS_MUTANTS"]
-
-#: ``(name, description, property that must catch it, patch, configuration)``.
-LIVENESS_MUTANTS: list[tuple[str, str, str, Patch, str]] = []
-
-
-def _register(name, description, kills, patch, config="single_vm"):
-    LIVENESS_MUTANTS.append((name, description, kills, patch, config))
+__all__: list[str] = []
 
 
 _register("delta_cycle_can_ship_nothing",

@@ -15,42 +15,21 @@ a violation, to be reported.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ..checker.mutation import (Patch, Variant, add_effect, add_guard, change_rows, drop_effect, drop_guard, drop_rows,
-                                extend_source, remove_source, replace_effect, replace_guard)
+from ..checker.mutation import (add_effect, add_guard, change_rows, drop_effect, drop_guard, drop_rows, extend_source,
+                                remove_source, replace_effect, replace_guard)
 from .config import Config, ConfigError
-from .data_mutants import DATA_MUTANTS
-from .fidelity_mutants import FIDELITY_MUTANTS
-from .liveness_mutants import LIVENESS_MUTANTS
-from .witness_mutants import WITNESS_MUTANTS
-from .effects import Effects, _with_power
-from .guards import Args, Guards
+from .effects import _with_power
+from .guards import Args
+from .mutant_catalogue import MUTANTS, Mutant, register, register as _register
 from .protocol.protection import ProtectionState as _P
 from .protocol.recovery_plan import PlanKind as _K, PlanStatus as _S
 from .protocol.replication import ReplicationPhase as _R
 from .protocol.vm_role import ActiveSite as _A, VmPower
 from .state import update_vm
-from .system import MACHINES, System
+from .system import System
 from .views import source_site
 
 __all__ = ["Mutant", "MUTANTS", "system_for", "register"]
-
-MUTANTS: dict[str, "Mutant"] = {}
-
-
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    description: str
-    kills: str                      # the property that must catch it
-    patch: Patch                    # Variant -> Variant
-    config: str = "single_vm"       # the shipped configuration it is checked on
-
-    def variant(self) -> Variant:
-        """The broken tables, guard class and effect class."""
-        return self.patch(Variant(MACHINES, Guards, Effects))
-
 
 def system_for(config: Config, mutant: str | None = None) -> System:
     """The composed model of ``config``, or of its broken variant ``mutant``.
@@ -68,12 +47,6 @@ def system_for(config: Config, mutant: str | None = None) -> System:
     return System(config, machines, guards(config), effects(config), mutant=mutant)
 
 
-def register(name: str, description: str, kills: str, patch: Patch, config: str = "single_vm") -> None:
-    """Add a mutant to the catalogue."""
-    MUTANTS[name] = Mutant(name, description, kills, patch, config)
-
-
-_register = register
 
 
 def _boot_serving(effects, w, a):
@@ -219,5 +192,5 @@ _register("cancelled_resync_resumes_replication",
           "cancelled_resync_is_required_again",
           change_rows("replication", ("cancel_resynchronization",), lambda r: {**r, "dest": _R.REPLICATING, "after": []}))
 
-for _entry in DATA_MUTANTS + FIDELITY_MUTANTS + LIVENESS_MUTANTS + WITNESS_MUTANTS:
-    register(*_entry)
+# The mutants by theme register after this module's own, which keeps the catalogue's order.
+from . import data_mutants, fidelity_mutants, liveness_mutants, witness_mutants  # noqa: E402,F401

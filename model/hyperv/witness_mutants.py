@@ -27,18 +27,12 @@ from .protocol.protection import COMMITTED, ProtectionState as _P
 from .protocol.recovery_plan import PlanKind as _K
 from .protocol.replication import RESYNC_PHASES, ReplicationPhase as _R
 from .protocol.vm_role import ActiveSite as _A
+from .mutant_catalogue import register as _register
 
-__all__ = ["WITNESS_MUTANTS"]
-
-#: ``(name, description, property that must catch it, patch, configuration)``.
-WITNESS_MUTANTS: list[tuple[str, str, str, Patch, str]] = []
+__all__: list[str] = []
 
 _FAILED_JOBS = ("enable_protection_failed", "planned_failover_failed", "unplanned_failover_failed")
 _CANCELLED_JOBS = ("planned_failover_cancelled", "unplanned_failover_cancelled")
-
-
-def _register(name, description, kills, patch, config="single_vm"):
-    WITNESS_MUTANTS.append((name, description, kills, patch, config))
 
 
 def _in_turn(*patches: Patch) -> Patch:

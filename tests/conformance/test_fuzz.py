@@ -155,3 +155,13 @@ def test_a_swarm_over_two_processes_merges_runs_and_finds_a_mutant():
     assert report.failure is not None and "one_disk_copied_at_a_time" in report.failure.message
     clean = fuzz.fuzz(load_config("single_vm"), "ci", examples=20, workers=2)
     assert clean.failure is None and len(clean.runs) >= 20 and sum(clean.actions.values()) == clean.steps
+
+
+def test_fuzz_draws_ignore_the_constants_of_our_source():
+    from hypothesis.internal.conjecture import providers
+    from hvr_model.conformance.draws import seeded_draws_only
+    collect = providers._get_local_constants
+    assert len(collect()) > 0                          # our modules are local: their literals are collected
+    with seeded_draws_only():
+        assert len(providers._get_local_constants()) == 0
+    assert providers._get_local_constants is collect
