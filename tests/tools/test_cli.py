@@ -31,10 +31,11 @@ def test_data_claims_are_vacuous_not_holding_where_the_config_has_no_data(capsys
 
 
 def test_a_step_claim_whose_events_never_fire_is_vacuous(capsys):
-    assert main(["check", "--config", "data_overwrite", "--json"]) == 0
+    # (data_overwrite's corrupted_log_is_never_applied is the same case: its manifest entry pins it vacuous)
+    assert main(["check", "--config", "single_vm", "--json"]) == 0
     claim = next(p for p in json.loads(capsys.readouterr().out)["properties"]
-                 if p["name"] == "corrupted_log_is_never_applied")
-    assert claim["verdict"] == "vacuous" and "receive_corrupted_log" in claim["vacuous"]
+                 if p["name"] == "offline_vhd_change_requires_resync")
+    assert claim["verdict"] == "vacuous" and "vhd_changed_offline" in claim["vacuous"]
     assert "fired" in claim["vacuous"]
 
 
