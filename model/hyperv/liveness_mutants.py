@@ -27,7 +27,7 @@ _register("resynchronization_can_start_over",
           "resynchronization_completes",
           duplicate_rows("replication", "complete_resynchronization",
                          lambda r: {**r, "dest": _R.WAITING_FOR_START_RESYNCHRONIZE}),
-          config="single_vm_faults")
+          config="two_site_outages")
 _register("boot_group_can_repeat",
           "A recovery plan may boot the same group again instead of moving to the next one, every time.",
           "recovery_plan_ends",
@@ -37,4 +37,4 @@ _register("boot_group_can_repeat",
 _register("monitoring_window_never_moves_on",
           "The health statistics' window never moves on: only an operator's reset clears a missed cycle.",
           "health_returns_to_normal", drop_rows("replication", "monitoring_window_moves_on"),
-          config="single_vm_faults")
+          config="two_site_outages")
