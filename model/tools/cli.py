@@ -19,6 +19,7 @@ from typing import Sequence
 
 from ..checker.errors import SpecError
 from ..checker.explorer import explore
+from ..checker.manifest import Outcome
 from ..hyperv.config import ConfigError, config_names, load_config
 from ..hyperv.mutants import MUTANTS, system_for
 from .console import ProgressLine, as_json, print_report
@@ -196,19 +197,22 @@ def _mutants(args) -> int:
 def _manifest(args) -> int:
     from . import manifest
     results, failed = [], 0
+    if args.update and args.only:
+        raise ConfigError("--update: rewrites the whole manifest, do not combine it with --only")
     for entry in manifest.manifest_entries():
         if args.only and args.only not in entry.name:
             continue
         result = manifest.run_entry(entry)
         diffs = manifest.entry_differences(entry, result)
         failed += bool(diffs)
-        results.append((entry, result))
+        results.append((entry, Outcome.of(result)))   # the pins only: no state graph kept per entry
         print(f"{'ok  ' if not diffs else 'DIFF'} {entry.name:70} {result.exploration.states:>9,} states "
               f"{result.exploration.seconds:6.1f} s" + "".join(f"\n       {d}" for d in diffs))
     if args.update:
-        if args.only:
-            raise ConfigError("--update: rewrites the whole manifest, do not combine it with --only")
-        manifest.MANIFEST_PATH.write_text(manifest.render(results))
+        # Whole or not at all: a run interrupted while writing must not leave half a manifest.
+        partial = manifest.MANIFEST_PATH.with_suffix(".toml.partial")
+        partial.write_text(manifest.render(results))
+        os.replace(partial, manifest.MANIFEST_PATH)
         print(f"updated {manifest.MANIFEST_PATH}")
         return EXIT_OK
     return EXIT_VIOLATED if failed else EXIT_OK
