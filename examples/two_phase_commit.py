@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     e = result.exploration
     print(f"two-phase commit, {rms} RMs: {e.states:,} states, {e.edges:,} transitions, depth {e.depth}")
     for r in result.results:
-        print(f"  {r.name}: {'holds' if r.holds else 'VIOLATED'}")
+        print(f"  {r.name}: {r.verdict}" + (f" ({r.reason})" if r.reason else ""))
     return 0 if result.holds else 1
 
 

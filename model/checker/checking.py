@@ -164,7 +164,9 @@ def settle(properties: Sequence, results: list[PropertyResult], complete: bool, 
     """The run-wide rules, after each claim is decided on its own.
 
     * a claim whose predicate raised is ``error`` (whatever it was decided to);
-    * in an incomplete run, a safety claim with no violation found is ``unknown``;
+    * in an incomplete run, a safety claim with no violation found is ``unknown``, and so
+      is a claim found vacuous for want of a step, witness or trigger (the states not
+      explored may hold them); only a configuration's lack of the feature stays ``vacuous``;
     * an invariant or step claim whose witness (``witness=``) is not ``holds`` is
       ``vacuous``: the situation it is about was never reached.
     """
@@ -173,8 +175,10 @@ def settle(properties: Sequence, results: list[PropertyResult], complete: bool, 
     for p, r in zip(properties, results):
         if p.name in context.spec_errors:
             r = _spec_error(p, context, r)
-        elif r.verdict == "holds" and not complete and isinstance(p, (Always, AlwaysStep)):
-            r = replace(r, verdict="unknown", reason="exploration incomplete: no violation in the states explored")
+        elif not complete and (r.verdict == "holds" and isinstance(p, (Always, AlwaysStep))
+                               or r.verdict == "vacuous" and p.applies_to(context.config)):
+            r = replace(r, verdict="unknown", reason="exploration incomplete: nothing is decided from the states "
+                                                     "explored but a violation")
         elif r.verdict == "holds" and getattr(p, "witness", ""):
             r = _through_witness(r, by_name.get(p.witness), p.witness)
         out.append(r)
@@ -289,4 +293,9 @@ def _validated(properties) -> list:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ValueError(f"property names must be unique: {', '.join(twice)}")
+    witnesses = {p.name for p in properties if isinstance(p, (Sometimes, SometimesStep))}
+    unknown = sorted(f"{p.name} (witness {p.witness!r})" for p in properties
+                     if getattr(p, "witness", "") and p.witness not in witnesses)
+    if unknown:
+        raise ValueError(f"a witness must name a Sometimes or SometimesStep claim of the list: {', '.join(unknown)}")
     return properties

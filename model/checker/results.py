@@ -6,8 +6,10 @@ report the same distinctions):
 
 * ``violated``: some claim is violated (exit code 1 of the command line);
 * ``error``: a spec raised while being evaluated (a bug in the spec: exit code 4);
-* ``incomplete``: exploration stopped at a bound, so nothing is proved (exit code 3);
-* ``holds``: every decided claim holds (exit code 0); vacuous claims are
+* ``incomplete``: exploration stopped at a bound, or some claim could not be decided
+  (``unknown``: no graph kept, unsound under symmetry), so not everything is proved
+  (exit code 3);
+* ``holds``: every claim was decided and holds (exit code 0); vacuous claims are
   listed apart as warnings.
 
 >>> r = PropertyResult("no_loss", "always", "vacuous", ("REQ-12",), "nothing lost", reason="no data")
@@ -107,11 +109,11 @@ class CheckResult:
             return "violated"
         if self.errors:
             return "error"
-        return "holds" if self.exploration.complete else "incomplete"
+        return "holds" if self.exploration.complete and not self.unknown else "incomplete"
 
     @property
     def holds(self) -> bool:
-        """Every claim decided holds, none raised, and the exploration was complete."""
+        """Every claim was decided (none unknown) and holds, none raised, the exploration was complete."""
         return self.verdict == "holds"
 
     def result(self, name: str) -> PropertyResult:

@@ -33,7 +33,8 @@ EXIT_CODES = """exit codes (every command):
   0  every property holds (vacuous ones are listed as warnings); the trace conforms; fuzzing found nothing
   1  a property is violated (counterexample printed); the trace does not conform; fuzzing found a failure
   2  bad input: configuration, trace, argument or output path (a named error, nothing written)
-  3  incomplete: --max-states or the memory budget stopped exploration (nothing is proved)
+  3  incomplete: --max-states or the memory budget stopped exploration (nothing is proved), or claims
+     could not be decided in the mode chosen (--safety-only, --workers, --symmetry: listed as unknown)
   4  internal error: a spec raised while evaluated, or a bug of hvr-model (--debug shows the traceback)"""
 
 #: A run's verdict (hvr_model.checker.results.RUN_VERDICTS) -> the exit code that says it.
@@ -48,7 +49,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hvr-model", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
+    parser = _Parser(prog="hvr-model", description="Check, fuzz and trace-check the formal model of Hyper-V "
+                     "Replica orchestrated by Azure Site Recovery.", epilog=EXIT_CODES,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     check = sub.add_parser("check", help="explore a configuration and check every property", epilog=EXIT_CODES,
@@ -165,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 -- anything unexpected is ours: one line, exit 4
         if debug:
             traceback.print_exc()
-        print(f"hvr-model: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+        print(f"hvr-model: internal error: {type(exc).__name__}: {exc}"
+              + ("" if debug else " (run with --debug for the traceback)"),
               file=sys.stderr)
         return EXIT_INTERNAL
 
@@ -244,7 +247,23 @@ def _load(args):
     return config, system_for(config, args.mutant)
 
 
+def _writable(path: str, flag: str, folder: bool) -> None:
+    """Refuse an output path that cannot be written, before any work (bad input: exit 2, nothing written)."""
+    target = os.path.abspath(path)
+    if os.path.exists(target) and os.path.isdir(target) != folder:
+        raise ConfigError(f"{flag}: {path} is {'a file, not a folder' if folder else 'a folder, not a file'}")
+    existing = target
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag}: cannot write {path} ({existing} is not a writable folder)")
+
+
 def _check(args) -> int:
+    for flag, path, folder in (("--itf", args.itf, True), ("--report", args.report, True),
+                               ("--export-graph", args.export_graph, False)):
+        if path:
+            _writable(path, flag, folder)
     config = load_config(args.config)
     progress = None if args.quiet or args.json else ProgressLine(sys.stderr)
     workers = args.workers or (2 if args.ray else None)
@@ -265,7 +284,10 @@ def _check(args) -> int:
         print()
     else:
         print_report(result)
-    _write_outputs(args, result)
+    try:
+        _write_outputs(args, result)
+    except OSError as exc:      # the folder vanished or filled up since it was checked
+        raise ConfigError(f"writing the outputs failed: {exc}") from None
     return EXIT_FOR_VERDICT[result.verdict]
 
 

@@ -82,13 +82,16 @@ def run_summary(result) -> str:
         return "violated: " + ", ".join(result.violated)
     if verdict == "error":
         return "ERROR: a spec raised while being evaluated: " + ", ".join(result.errors)
-    if verdict == "incomplete":
+    if verdict == "incomplete" and not e.complete:
         return (f"INCOMPLETE ({e.stopped}): no violation in the {e.states:,} states explored; nothing is "
                 f"proved. To go further: {_advice(result)}.")
     decided = len(result.results) - len(result.vacuous) - len(result.unknown)
-    extra = [f"{len(result.vacuous)} vacuous"] if result.vacuous else []
-    extra += [f"{len(result.unknown)} not decided"] if result.unknown else []
-    return f"all {decided} decided properties hold" + (f" ({', '.join(extra)})" if extra else "")
+    vacuous = f" ({len(result.vacuous)} vacuous)" if result.vacuous else ""
+    if verdict == "incomplete":
+        return (f"INCOMPLETE: the {decided} decided properties hold{vacuous}, but {len(result.unknown)} could not "
+                f"be decided in this mode (listed above); run without --safety-only/--workers/--symmetry to "
+                f"decide them")
+    return f"all {decided} decided properties hold{vacuous}"
 
 
 def mode(result) -> str:

@@ -70,6 +70,11 @@ def check_config(config: Config | str | Path, mutant: str | None = None, propert
     if workers and config.data is not None:
         raise ConfigError("--workers/--ray: a [data] configuration's states hold block-store objects that do "
                           "not travel between processes; check it in one process (--safety-only for less memory)")
+    if backend == "ray":
+        try:
+            import ray  # noqa: F401 -- an extra: refused as bad input before any work when it is missing
+        except ImportError:
+            raise ConfigError("--ray: the ray backend needs Ray: pip install 'hvr-model[cluster]'") from None
     if backend == "ray" and ray_address:
         try:
             require_reachable(ray_address)

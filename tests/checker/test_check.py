@@ -181,3 +181,9 @@ def test_a_step_claim_with_when_checks_only_steps_from_those_states():
     for safety_only in (False, True):      # no step started where 'when' holds: nothing was checked
         r = check(Counter(), [never], safety_only=safety_only).result("inc_from_ten")
         assert r.verdict == "vacuous" and "where its 'when' holds" in r.reason
+
+
+def test_a_witness_that_names_no_reachability_claim_is_refused():
+    typo = Always("below_limit", (), "", lambda n, c: True, witness="reaches_limt")
+    with pytest.raises(ValueError, match="below_limit \\(witness 'reaches_limt'\\)"):
+        check(Counter(), [typo, REACHES])

@@ -70,4 +70,6 @@ def test_ray_actors_give_the_same_counts_and_verdicts():
     assert "one_disk_copied_at_a_time" in mutant.violated
     # Two VMs, symmetry: separate interpreters must fingerprint equal states alike.
     symmetric = check_config("identical_vms", workers=2, backend="ray")
-    assert symmetric.holds and symmetric.exploration.states == _pinned("identical_vms")[0]
+    # no violation; liveness and whole-graph claims are left undecided (no graph in workers): incomplete
+    assert symmetric.violated == [] and symmetric.verdict == "incomplete"
+    assert symmetric.exploration.states == _pinned("identical_vms")[0]

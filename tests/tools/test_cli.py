@@ -193,8 +193,19 @@ def test_a_liveness_violation_is_a_lasso_in_text_json_and_itf(tmp_path, capsys):
     assert "counterexample for pending_log_is_replicated (for vm web)" in out
     assert "then repeats forever (a fair cycle back to step 9" in out and "replicate_delta(vm=web)" in out
     itf = json.loads((tmp_path / "pending_log_is_replicated.itf.json").read_text())
-    assert itf["loop"] == 9 and len(itf["states"]) == 10     # the cycle is one step back to states[9]
+    # stem 0..9, then the cycle's one step back to the state of step 9; it goes on from states[10]
+    assert itf["loop"] == 10 and len(itf["states"]) == 11 and itf["#meta"]["lasso"] == "cycle of 1 steps"
+    assert itf["states"][10]["#meta"]["action"] == "replicate_delta(vm=web)"
     assert main(argv + ["--json"]) == 1
     claim = next(p for p in json.loads(capsys.readouterr().out)["properties"]
                  if p["name"] == "pending_log_is_replicated")
     assert claim["kind"] == "leads-to" and [s["action"] for s in claim["cycle"]] == ["replicate_delta(vm=web)"]
+
+
+def test_an_output_path_that_cannot_be_written_is_bad_input_before_any_work(tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    for flag in ("--itf", "--report"):
+        proc = run("check", "--config", "single_vm", "--quiet", flag, str(a_file))
+        assert proc.returncode == 2 and "is a file, not a folder" in proc.stderr and "Traceback" not in proc.stderr
+        assert proc.stdout == "" and a_file.read_text() == "x"
