@@ -103,9 +103,12 @@ def _resumed_with_writes_made_while_paused(before, after, args, config) -> bool:
     return d is not None and d.phase == "delta" and any(wr.open_log.entries for wr in d.writers)
 
 
-def _pauses_with_data(config) -> bool:
-    return (config.data is not None and all(e not in config.exclude for e in _PAUSE + ("guest_write",))
+def _pauses(config) -> bool:
+    return (all(e not in config.exclude for e in _PAUSE + ("guest_write",))
             and any(all(e not in vm.exclude for e in _PAUSE + ("guest_write",)) for vm in config.vms))
+
+
+_pauses_with_data = has_data & when(_pauses, "no VM both takes guest writes and pauses and resumes replication")
 
 
 _PAUSE = ("suspend_replication", "resume_replication")

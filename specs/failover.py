@@ -192,7 +192,7 @@ PROPERTIES = (
            "After an unplanned failover the VM is not protected: nothing replicates, unsent data is gone.",
            unplanned_failover_leaves_vm_unprotected, witness="unplanned_failover_happens"),
     Sometimes("unplanned_failover_happens", ("REQ-25",), "Some VM fails over unplanned.",
-              _failed_over(_UNPLANNED)),
+              _failed_over(_UNPLANNED), applies=takes_event("unplanned_failover")),
     Always("planned_failover_leaves_vm_protected", ("REQ-24", "REQ-26"),
            "After a planned failover no change is lost and the old primary is ready to replicate back.",
            planned_failover_leaves_vm_protected, witness="planned_failover_happens"),
@@ -253,5 +253,6 @@ PROPERTIES = (
                witness="reverse_replication_after_unplanned_failover"),
     SometimesStep("reverse_replication_after_unplanned_failover", ("REQ-28",),
                   "Reverse replication happens after an unplanned failover (with a resync).",
-                  frozenset({"reverse_replicate"}), _reverse_after_unplanned),
+                  frozenset({"reverse_replicate"}), _reverse_after_unplanned,
+                  applies=takes_event("unplanned_failover") & takes_event("reverse_replicate")),
 )

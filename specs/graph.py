@@ -95,6 +95,9 @@ def failback_cycle_reachable(exploration, system):
         stages[-1] = stages[-1] & home_role
         if stages[-1].any():
             return True, _stage_path(exploration, between, stages, reached, lids)
+    if not any(None not in [store.label_ids.get(f"{event}(vm={vm.name})") for event in FAILBACK_CYCLE]
+               for vm in system.config.vms):
+        return None, "no VM takes every step of the cycle (" + ", ".join(FAILBACK_CYCLE) + ")"
     return False, None
 
 
@@ -102,13 +105,15 @@ def replication_independent_of_vault(exploration, system):
     """Engine steps enabled with the vault unreachable = with it reachable (read from the graph)."""
     store = exploration.store
     engine = label_mask(store, lambda label: system.event_by_label[label].spec.kind == "engine")
+    compared = 0
     for sid, node in enumerate(store.nodes):        # BFS order: the first mismatch is the shallowest
         if node.vault is not VaultStatus.UNREACHABLE:
             continue
+        compared += 1
         twin = node._replace(vault=VaultStatus.REACHABLE)
         if _engine_labels(store, engine, sid) != _engine_labels(store, engine, store.index.get(twin), system, twin):
             return False, exploration.path_to_id(sid)
-    return True, None
+    return (True, None) if compared else (None, "the vault is unreachable in no reachable state")
 
 
 def _engine_labels(store, engine, sid, system=None, world=None) -> set[str]:

@@ -15,7 +15,7 @@ from hvr_model.hyperv.views import source_site
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
-from .applicability import has_plan
+from .applicability import has_plan, takes_event, when
 
 __all__ = ["recovery_plan_boots_groups_in_order", "PROPERTIES"]
 
@@ -62,8 +62,8 @@ def _several_machines_group_completes(before, after, args, config) -> bool:
             and len(config.plan[before.plan_group].vms) > 1)
 
 
-def _has_group_of_several(config) -> bool:
-    return any(len(group.vms) > 1 for group in config.plan)
+_has_group_of_several = has_plan & when(lambda config: any(len(group.vms) > 1 for group in config.plan),
+                                        "no group of the recovery plan holds two or more machines")
 
 
 def manual_action_pauses_the_plan(before, after, args, config) -> bool:
@@ -77,8 +77,11 @@ def _group_with_manual_action_completes(before, after, args, config) -> bool:
     return config.plan[before.plan_group].post_action == "manual"
 
 
-def _has_manual_action(config) -> bool:
-    return any(group.post_action == "manual" for group in config.plan)
+#: A failover plan can start (a test plan boots no group).
+_plan_fails_over = has_plan & (takes_event("start_planned_recovery_plan") | takes_event("start_unplanned_recovery_plan"))
+
+_has_manual_action = _plan_fails_over & when(lambda config: any(group.post_action == "manual" for group in config.plan),
+                                             "no group of the recovery plan has a manual post-action")
 
 
 def failing_script_stops_only_planned_failover(before, after, args, config) -> bool:
@@ -92,7 +95,8 @@ PROPERTIES = (
            "Group N+1 of a recovery plan starts only after group N.",
            recovery_plan_boots_groups_in_order, witness="recovery_plan_boots_last_group"),
     Sometimes("recovery_plan_boots_last_group", ("REQ-33",),
-              "A failover plan reaches the boot of its last group.", _plan_boots_last_group, applies=has_plan),
+              "A failover plan reaches the boot of its last group.", _plan_boots_last_group,
+              applies=_plan_fails_over),
     AlwaysStep("group_completes_after_its_machines_start", ("REQ-33",),
                "A plan group completes only after all its machines have failed over and started.",
                _GROUP_DONE, group_completes_after_its_machines_start, witness="recovery_plan_boots_last_group"),

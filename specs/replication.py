@@ -12,6 +12,7 @@ from hvr_model.hyperv.protocol.protection import ProtectionState
 from hvr_model.hyperv.protocol.replication import DiskCopy, ReplicationPhase, RESYNC_PHASES, TRACKING_PHASES
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
+from hvr_model.hyperv.events import EVENTS
 
 from .applicability import has_fault, takes_event, when
 
@@ -102,8 +103,28 @@ def offline_vhd_change_requires_resync(before, after, args, config) -> bool:
 
 
 def manual_resync_policy_waits_for_operator(before, after, args, config) -> bool:
-    """The engine starts a resync itself only when the replication settings say so (REQ-18)."""
-    return config.policy.resynchronization != "manual"
+    """Under a manual policy a required resync starts only when an operator starts it (REQ-18).
+
+    A claim over every step from a state where a resync waits: whatever fires, a waiting VM
+    that is resynchronizing after it was started by start_resynchronization on that VM.
+    """
+    for i, (b, a) in enumerate(zip(before.vms, after.vms)):
+        if (b.phase is ReplicationPhase.WAITING_FOR_START_RESYNCHRONIZE and a.phase is ReplicationPhase.RESYNCHRONIZING
+                and not (args.event == "start_resynchronization" and args.vm == i)):
+            return False
+    return True
+
+
+def _resync_waits(w, config) -> bool:
+    return any(vm.phase is ReplicationPhase.WAITING_FOR_START_RESYNCHRONIZE for vm in w.vms)
+
+
+def _operator_starts_resync(before, after, args, config) -> bool:
+    return True
+
+
+_manual_policy = when(lambda c: c.policy.resynchronization == "manual",
+                      "the policy lets the engine start a resync (resynchronization is not manual)")
 
 
 def held_logs_only_during_offline_initial_replication(w, config) -> bool:
@@ -155,7 +176,7 @@ PROPERTIES = (
                witness="resync_cancelled"),
     SometimesStep("resync_cancelled", ("REQ-19",), "A resynchronization is cancelled.",
                   frozenset({"cancel_resynchronization"}), _taken,
-                  applies=lambda c: takes_event("cancel_resynchronization")(c) and _resync_can_start(c)),
+                  applies=takes_event("cancel_resynchronization") & _resync_can_start),
     AlwaysStep("resync_completion_resets_recovery_points", ("REQ-20",),
                "Completing a resync leaves no older recovery point and nothing unsent.",
                frozenset({"complete_resynchronization"}), resync_completion_resets_recovery_points,
@@ -184,9 +205,12 @@ PROPERTIES = (
                frozenset({"vhd_changed_offline"}), offline_vhd_change_requires_resync,
                witness="churn_forces_resync_while_replicating"),
     AlwaysStep("manual_resync_policy_waits_for_operator", ("REQ-18",),
-               "The engine starts a resync itself only under an automatic or scheduled policy.",
-               frozenset({"auto_start_resynchronization"}), manual_resync_policy_waits_for_operator,
-               witness="unplanned_failover_cancels_resync"),
+               "Under a manual policy a required resync starts only when an operator starts it.",
+               frozenset(EVENTS), manual_resync_policy_waits_for_operator, witness="operator_starts_resync",
+               when=_resync_waits, applies=_manual_policy),
+    SometimesStep("operator_starts_resync", ("REQ-18",),
+                  "Under a manual policy an operator starts a required resync.",
+                  frozenset({"start_resynchronization"}), _operator_starts_resync, applies=_manual_policy),
     Always("held_logs_only_during_offline_initial_replication", ("REQ-09",),
            "Deltas sent during an offline initial replication are held only until the import merges them.",
            held_logs_only_during_offline_initial_replication, witness="logs_held_until_import"),

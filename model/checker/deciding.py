@@ -179,7 +179,7 @@ def decide_liveness(p: LivenessClaim, exploration: Exploration, context: _Contex
         if lasso is not None:
             return _lasso_result(p, lasso, exploration.store, x)
     if not triggered:
-        return result(p, "vacuous", reason="its trigger holds in no reachable state")
+        return result(p, "vacuous", reason="its trigger holds in no reachable state outside its goal")
     return result(p, "holds")
 
 
@@ -195,6 +195,8 @@ def _lasso(p, x, exploration: Exploration, context: _Context, masks):
     if not trigger.any():
         return None, False
     goal = _mask(store, lambda s: context.holds(p.name, p.goal, s, config, *args, default=True))
+    if not (trigger & ~goal).any():     # the goal already holds wherever the trigger does: nothing to wait for
+        return None, False
     return leads_to(store, trigger, goal, *masks), True
 
 

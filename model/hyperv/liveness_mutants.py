@@ -3,9 +3,10 @@
 Each adds a broken alternative under the same action label
 (:func:`hvr_model.checker.mutation.duplicate_rows`), or removes the engine's own
 way out and leaves only an operator's: every state can still get home (so
-``recoverable_to_home``, an AG EF claim, holds), and no single state or step is
-wrong (so no invariant or step claim fails); only "eventually, under fairness"
-tells the difference.
+``recoverable_to_home``, an AG EF claim, holds), and mostly no single state or
+step is wrong, so only "eventually, under fairness" tells the difference
+(``boot_group_can_repeat`` also breaks a step claim: a manual group booted again
+skips its confirmation).
 """
 from __future__ import annotations
 

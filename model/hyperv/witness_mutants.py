@@ -164,3 +164,6 @@ _register("resume_offered_only_after_error",
           "overflows into a resync.",
           "replication_resumed_with_writes_made_while_paused",
           drop_rows("replication", "resume_replication", source=_R.SUSPENDED), config="data_failback")
+_register("resync_start_refused_to_operators",
+          "Start-VMResynchronization is refused: under a manual policy a required resync can never start.",
+          "operator_starts_resync", drop_rows("replication", "start_resynchronization"))
