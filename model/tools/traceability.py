@@ -347,6 +347,10 @@ def write_atomic(path: Path | str, text: str) -> Path:
     it cannot be written (no such folder, no permission, a directory).
     """
     path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise TraceabilityError(f"{path}: not a regular file (a link, folder or device is never replaced)")
+    if path.exists() and not os.access(path, os.W_OK) or path.exists() and not path.stat().st_mode & 0o200:
+        raise TraceabilityError(f"{path}: read-only, not replaced")
     try:
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -371,6 +375,8 @@ def is_current(path: Path | str, text: str) -> bool:
     path = Path(path)
     if not path.exists():
         return False
+    if not path.is_file():      # a FIFO would block the read forever, a device never holds the table
+        raise TraceabilityError(f"{path}: not a regular file")
     try:
         return path.read_text(encoding="utf-8") == text
     except (OSError, UnicodeDecodeError) as exc:
