@@ -146,12 +146,15 @@ def write_itf(result, directory: Path | str) -> list[Path]:
     for r in result.results:
         if r.verdict != "violated" or not r.counterexample:
             continue
-        steps = r.counterexample + (r.cycle[:-1] if r.cycle else [])
+        steps = r.counterexample + (r.cycle or [])
         trace = itf_trace(steps, result.config, result.mutant, property=r.name, kind=r.kind,
                           requirements=list(r.requirements), description=f"counterexample for {r.name}: {r.doc}")
         if r.cycle is not None:
-            # ITF's lasso: after the last state the behaviour goes back to states[loop] (itself: stuttering).
-            trace["loop"] = len(r.counterexample) - 1
+            # ITF's lasso: after the last state the behaviour goes on from states[loop]. The cycle's
+            # steps are all listed (their actions too), its last state being the stem's last, so it
+            # goes on from the cycle's first step; a stutter stays in the stem's last state.
+            trace["loop"] = len(r.counterexample) if r.cycle else len(r.counterexample) - 1
+            trace["#meta"]["lasso"] = "stutters" if not r.cycle else f"cycle of {len(r.cycle)} steps"
         path = directory / f"{r.name}.itf.json"
         path.write_text(json.dumps(trace, indent=1) + "\n", encoding="utf-8")
         written.append(path)
