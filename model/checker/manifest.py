@@ -1,8 +1,8 @@
 """The manifest format: every named configuration and every mutant, with the result it must give.
 
 A manifest (TOML, as tlaplus/Examples keeps a manifest.json per spec) lists, per
-run, the configuration, the mutant (if any), the expected verdict ("holds" or
-"violated"), the properties a mutant must violate, the claims a configuration
+run, the configuration, the mutant (if any), the expected verdict ("holds",
+"violated", or "incomplete" for a run that leaves claims undecided, e.g. under symmetry), the properties a mutant must violate, the claims a configuration
 leaves vacuous (so a claim that silently stops being exercised is a
 difference), and the pinned state, transition and depth counts. :func:`differences` compares a check result with
 its entry; :func:`render` writes the file again from results after a
@@ -30,7 +30,7 @@ __all__ = ["Entry", "Outcome", "entries", "differences", "render"]
 @dataclass(frozen=True)
 class Entry:
     config: str
-    expect: str                         # "holds" or "violated"
+    expect: str                         # "holds", "violated" or "incomplete"
     mutant: str | None = None
     violates: tuple[str, ...] = ()
     states: int | None = None

@@ -157,10 +157,19 @@ def test_an_unwritable_path_exits_2_with_a_named_error(tmp_path, where, capsys):
     out = tmp_path / where
     assert main(["traceability", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"hvr-model: error: {out}: cannot write") and "Traceback" not in err
+    assert err.startswith(f"hvr-model: error: {out}: ") and "Traceback" not in err
+    assert ("cannot write" if where.startswith("missing") else "not a regular file") in err
     assert [p.name for p in tmp_path.rglob("*")] == ["folder"]     # no temporary file left behind
 
 
-def test_write_atomic_refuses_a_directory(tmp_path):
-    with pytest.raises(TraceabilityError, match="cannot write"):
+def test_write_atomic_refuses_a_directory_a_link_and_a_read_only_file(tmp_path):
+    with pytest.raises(TraceabilityError, match="not a regular file"):
         write_atomic(tmp_path, "x")
+    (tmp_path / "real.md").write_text("kept")
+    (tmp_path / "link.md").symlink_to(tmp_path / "real.md")
+    with pytest.raises(TraceabilityError, match="not a regular file"):
+        write_atomic(tmp_path / "link.md", "x")
+    (tmp_path / "real.md").chmod(0o444)
+    with pytest.raises(TraceabilityError, match="read-only"):
+        write_atomic(tmp_path / "real.md", "x")
+    assert (tmp_path / "real.md").read_text() == "kept" and (tmp_path / "link.md").is_symlink()
