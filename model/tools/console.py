@@ -177,6 +177,7 @@ def _property_json(r, cfg) -> dict:
            "vacuous": r.reason if r.verdict == "vacuous" else None,
            "unknown": r.reason if r.verdict == "unknown" else None,
            "error": r.reason if r.verdict == "error" else None,
+           "instance": r.reason if r.verdict == "violated" and r.reason else None,
            "requirements": list(r.requirements),
            "counterexample": _path_json(r.counterexample, cfg)}
     if r.cycle is not None:

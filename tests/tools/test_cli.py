@@ -202,6 +202,7 @@ def test_a_liveness_violation_is_a_lasso_in_text_json_and_itf(tmp_path, capsys):
     claim = next(p for p in json.loads(capsys.readouterr().out)["properties"]
                  if p["name"] == "pending_log_is_replicated")
     assert claim["kind"] == "leads-to" and [s["action"] for s in claim["cycle"]] == ["replicate_delta(vm=web)"]
+    assert claim["instance"] == "for vm web"
 
 
 def test_an_output_path_that_cannot_be_written_is_bad_input_before_any_work(tmp_path):
