@@ -39,7 +39,7 @@ from typing import Any
 
 from .context import LabelAction, _Context
 from .deciding import (decide_graph, decide_invariant, decide_liveness, decide_sometimes, decide_steps,
-                       fired_nowhere, not_applicable, result)
+                       fired_nowhere, not_applicable, result, unreached)
 from .exploration import Progress
 from .explorer import explore
 from .parallel import explore_parallel
@@ -217,8 +217,10 @@ def safety_checks(properties: Sequence, symmetry: bool = False, context: _Contex
         config, applies = ctx.config, [p for p in properties if p.applies_to(ctx.config)]
 
         def step(p, default):
+            starts = _from_when(p, ctx)
+
             def check(u, label, v) -> bool:
-                if p.when is not None and not ctx.holds(p.name, p.when, u, config, default=True):
+                if not starts(u, label, v):
                     return default          # not a step the claim is about: neither a violation nor a witness
                 return ctx.holds(p.name, p.check, u, v, ctx.action(label), config, default=default)
             return p.events, check
@@ -239,7 +241,7 @@ def _from_when(p, ctx: _Context):
     """A reach-step check that fires on every step of the claim's events from a state where ``when`` holds."""
     if p.when is None:
         return lambda u, label, v: True
-    return lambda u, label, v: ctx.holds(p.name, p.when, u, ctx.config, default=True)
+    return lambda u, label, v: ctx.holds(p.name, p.starts_in, u, ctx.config, default=True)
 
 
 def _safety_result(p, run: SafetyExploration, config) -> PropertyResult:
@@ -249,11 +251,7 @@ def _safety_result(p, run: SafetyExploration, config) -> PropertyResult:
         return result(p, "unknown", reason="not checked in safety-only mode: no graph is stored")
     if isinstance(p, (Sometimes, SometimesStep)):
         witness = run.witnesses.get(p.name)
-        if witness is not None:
-            return result(p, "holds", example=witness)
-        if run.complete:
-            return result(p, "violated")
-        return result(p, "unknown", reason="exploration incomplete: not reached in the states explored")
+        return result(p, "holds", example=witness) if witness is not None else unreached(p, run.complete)
     bad = (run.violations if isinstance(p, Always) else run.step_violations).get(p.name)
     if bad is not None:
         return result(p, "violated", bad)

@@ -17,7 +17,7 @@ from .properties import AlwaysStep, GraphClaim, LivenessClaim, Sometimes
 from .results import PropertyResult
 
 __all__ = ["decide_invariant", "decide_sometimes", "decide_steps", "decide_graph", "decide_liveness", "result",
-           "not_applicable"]
+           "not_applicable", "unreached", "fired_nowhere"]
 
 
 def result(p, verdict: str, counterexample=None, example=None, reason: str = "", cycle=None) -> PropertyResult:
@@ -38,11 +38,12 @@ def decide_sometimes(p: Sometimes, exploration: Exploration, context: _Context) 
     test = context.bind(p.name, p.predicate, default=False)
     best = next((i for i, s in enumerate(exploration.store.nodes) if test(s)), None)
     if best is None:
-        return _unreached(p, exploration.complete)
+        return unreached(p, exploration.complete)
     return result(p, "holds", example=exploration.path_to_id(best))
 
 
-def _unreached(p, complete: bool) -> PropertyResult:
+def unreached(p, complete: bool) -> PropertyResult:
+    """A reachability claim not reached: violated in a complete run, unknown in an incomplete one."""
     if complete:
         return result(p, "violated")
     return result(p, "unknown", reason="exploration incomplete: not reached in the states explored")
@@ -133,7 +134,7 @@ def _step_result(p, found, fired: bool, exploration) -> PropertyResult:
             return result(p, "vacuous", reason=fired_nowhere(p))
         return result(p, "holds")
     if found is None:
-        return _unreached(p, exploration.complete)
+        return unreached(p, exploration.complete)
     return result(p, "holds", example=found)
 
 
@@ -185,17 +186,17 @@ def decide_liveness(p: LivenessClaim, exploration: Exploration, context: _Contex
 
 def _lasso(p, x, exploration: Exploration, context: _Context, masks):
     """(the lasso or None, whether the trigger occurred) for instance ``x``."""
-    from .liveness import leads_to
+    from .liveness import initial_mask, leads_to, open_triggers
     store, config = exploration.store, context.config
     args = () if p.for_each is None else (x,)
     if p.trigger is None:
-        trigger = _initial_mask(exploration)
+        trigger = initial_mask(store)
     else:
         trigger = _mask(store, lambda s: context.holds(p.name, p.trigger, s, config, *args, default=False))
     if not trigger.any():
         return None, False
     goal = _mask(store, lambda s: context.holds(p.name, p.goal, s, config, *args, default=True))
-    if not (trigger & ~goal).any():     # the goal already holds wherever the trigger does: nothing to wait for
+    if not open_triggers(trigger, goal):    # the goal already holds wherever the trigger does: nothing to wait for
         return None, False
     return leads_to(store, trigger, goal, *masks), True
 
@@ -209,12 +210,6 @@ def _lasso_result(p, lasso, store, x) -> PropertyResult:
 
 def _mask(store, test) -> np.ndarray:
     return np.fromiter((test(s) for s in store.nodes), dtype=bool, count=store.states)
-
-
-def _initial_mask(exploration: Exploration) -> np.ndarray:
-    out = np.zeros(exploration.store.states, dtype=bool)
-    out[exploration.store.ids(exploration.initial)] = True
-    return out
 
 
 def fairness_masks(store, context: _Context, p: LivenessClaim) -> tuple[np.ndarray, np.ndarray]:

@@ -115,7 +115,7 @@ def state_machine(model: Any, *, invariants: Sequence[Always] = (), step_claims:
                 observer.step(self, before, after, label)
             args = action(label)
             for claim in step_claims:
-                if args.event in claim.events and (claim.when is None or claim.when(before, config)):
+                if args.event in claim.events and claim.starts_in(before, config):
                     assert claim.check(before, after, args, config), \
                         f"step property {claim.name} violated by step {len(self.labels)}. {label}: {claim.doc}"
 

@@ -111,6 +111,10 @@ class _StepClaim(_Named):
             raise TypeError(f"{self.name}: events must be a collection of event names, got {events!r}")
         object.__setattr__(self, "events", frozenset(events))
 
+    def starts_in(self, state, config) -> bool:
+        """Whether a step from ``state`` is one the claim is about (its ``when``, if any, holds there)."""
+        return self.when is None or bool(self.when(state, config))
+
 
 @dataclass(frozen=True)
 class AlwaysStep(_StepClaim):

@@ -174,7 +174,7 @@ class _Checker:
         if self.graph is not None:
             _check_edge(self.graph, before, label, after, self.config, n)
         for prop in self.step_props:
-            if args.event in prop.events and (prop.when is None or prop.when(before, self.config)):
+            if args.event in prop.events and prop.starts_in(before, self.config):
                 assert prop.check(before, after, args, self.config), \
                     f"step property {prop.name} violated by step {n}. {label}: {prop.doc}"
         self.impl.perform(label)

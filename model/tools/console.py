@@ -11,7 +11,7 @@ from ..hyperv.readout import claim_reads
 from ..hyperv.state import World
 from ..specs.catalogue import by_name
 
-__all__ = ["ProgressLine", "print_report", "as_json", "mode", "run_summary", "SHOWN"]
+__all__ = ["ProgressLine", "print_report", "as_json", "mode", "run_summary", "SHOWN", "cycle_steps"]
 
 
 class ProgressLine:
@@ -140,12 +140,18 @@ def _print_cycle(r, config) -> None:
               f"never holds")
         return
     print(f"  then repeats forever (a fair cycle back to step {n - 1}; the goal never holds):")
-    for i, (before, step) in enumerate(zip([r.counterexample[-1]] + r.cycle[:-1], r.cycle), start=n):
+    for i, before, step in cycle_steps(r):
         _print_step(i, before, step, config)
 
 
 def _pairs(steps):
     return zip([None] + steps[:-1], steps)
+
+
+def cycle_steps(r):
+    """A lasso's cycle as ``(step number, step before, step)``, numbered on from the stem."""
+    befores = [r.counterexample[-1]] + r.cycle[:-1]
+    return [(i, before, step) for i, (before, step) in enumerate(zip(befores, r.cycle), start=len(r.counterexample))]
 
 
 def _path_json(steps, config):
@@ -187,13 +193,9 @@ def _property_json(r, cfg) -> dict:
 
 def _cycle_json(r, cfg) -> list:
     """A lasso's loop, its steps numbered on from the stem (empty: stuttering at the stem's end)."""
-    n, before = len(r.counterexample), r.counterexample[-1]
-    out = []
-    for i, step in enumerate(r.cycle, start=n):
-        out.append({"step": i, "action": step.action, "state": describe(step.state, cfg),
-                    "changes": {k: list(v) for k, v in changes(before.state, step.state, cfg).items()}})
-        before = step
-    return out
+    return [{"step": i, "action": step.action, "state": describe(step.state, cfg),
+             "changes": {k: list(v) for k, v in changes(before.state, step.state, cfg).items()}}
+            for i, before, step in cycle_steps(r)]
 
 
 def _claim_read(r, result) -> dict | None:

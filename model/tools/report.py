@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..hyperv.describe import changes, describe
-from .console import SHOWN, run_summary
+from .console import SHOWN, cycle_steps, run_summary
 
 __all__ = ["EventCoverage", "action_coverage", "render_report", "write_report", "SECTIONS", "inline_svg"]
 
@@ -168,8 +168,7 @@ def _cycle(r, config) -> str:
     if not r.cycle:
         return (f"<p>Then it stutters at step {n - 1} forever: no fair action is enabled there and the goal "
                 f"never holds.</p>")
-    items = "".join(_step(i, before, step, config) for i, (before, step) in
-                    enumerate(zip([r.counterexample[-1]] + r.cycle[:-1], r.cycle), start=n))
+    items = "".join(_step(i, before, step, config) for i, before, step in cycle_steps(r))
     return (f"<p>Then repeats forever, a fair cycle back to step {n - 1} (the goal never holds):</p>"
             f'<ol class="steps" start="{n}">{items}</ol>')
 
