@@ -20,9 +20,11 @@ hvr_model.specs.requirements.CatalogueError: requirement[0].id: must look like R
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path, PurePosixPath
+
+from hvr_model.checker.inputs import InputError, excerpt, parse_toml, read_text
 
 __all__ = ["Requirement", "PropertyReason", "Catalogue", "CatalogueError", "CATALOGUE", "STATUSES",
            "load_catalogue", "parse_catalogue"]
@@ -38,8 +40,8 @@ _REQUIREMENT_KEYS = {"id", "area", "title", "status", "implemented_in", *_REASON
 _PROPERTY_KEYS = {"name", "no_mutant"}
 
 
-class CatalogueError(ValueError):
-    """The requirements catalogue is malformed; the message names the entry and the key."""
+class CatalogueError(InputError):
+    """The requirements catalogue is malformed; the message names the entry and the key (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,16 @@ def load_catalogue() -> Catalogue:
     CatalogueError
         When it is not valid TOML or breaks a rule of :func:`parse_catalogue`.
     """
-    return parse_catalogue(CATALOGUE.read_text(encoding="utf-8"))
+    path = Path(str(CATALOGUE))
+    try:
+        return parse_catalogue(read_text(path, what="requirements catalogue"), str(path))
+    except CatalogueError:
+        raise
+    except InputError as exc:
+        raise CatalogueError(str(exc)) from None
 
 
-def parse_catalogue(text: str) -> Catalogue:
+def parse_catalogue(text: str, source: str = "") -> Catalogue:
     """A catalogue from TOML text.
 
     Rules: ``[[requirement]]`` entries with the ids REQ-01, REQ-02, ... in that order, none
@@ -116,12 +124,12 @@ def parse_catalogue(text: str) -> Catalogue:
         Naming the entry (``requirement[3]``, ``property[0]``) and the key at fault.
     """
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"not valid TOML: {exc}") from None
+        raw = parse_toml(text, source)
+    except InputError as exc:
+        raise CatalogueError(str(exc)) from None
     unknown = set(raw) - {"requirement", "property"}
     if unknown:
-        raise CatalogueError(f"unknown table {sorted(unknown)[0]!r} (tables: requirement, property)")
+        raise CatalogueError(f"unknown table {excerpt(sorted(unknown)[0])} (tables: requirement, property)")
     requirements = tuple(_requirement(i, item) for i, item in enumerate(_entries(raw, "requirement")))
     if not requirements:
         raise CatalogueError("requirement: the catalogue lists no requirement")
@@ -132,11 +140,11 @@ def parse_catalogue(text: str) -> Catalogue:
             raise CatalogueError(f"requirement[{i}].id: {r.id} is listed twice")
         if r.id != expected:
             raise CatalogueError(f"requirement[{i}].id: expected {expected} (ids run from REQ-01 in order, "
-                                 f"none missing or repeated), got {r.id!r}")
+                                 f"none missing or repeated), got {excerpt(r.id)}")
     seen: set[str] = set()
     for i, p in enumerate(properties):
         if p.name in seen:
-            raise CatalogueError(f"property[{i}].name: {p.name!r} is listed twice")
+            raise CatalogueError(f"property[{i}].name: {excerpt(p.name)} is listed twice")
         seen.add(p.name)
     return Catalogue(requirements, properties)
 
@@ -153,13 +161,14 @@ def _requirement(i: int, item: dict) -> Requirement:
     _check_keys(where, item, _REQUIREMENT_KEYS, {"id", "area", "title"})
     req_id = _text(where, item, "id")
     if not _ID.fullmatch(req_id):
-        raise CatalogueError(f"{where}.id: must look like REQ-01, got {req_id!r}")
+        raise CatalogueError(f"{where}.id: must look like REQ-01, got {excerpt(req_id)}")
     status = item.get("status", "")
-    if status and status not in STATUSES:
-        raise CatalogueError(f"{where}.status: must be one of {', '.join(STATUSES)}, got {status!r}")
+    if status != "" and status not in STATUSES:
+        raise CatalogueError(f"{where}.status: must be one of {', '.join(STATUSES)}, got {excerpt(status)}")
     paths = item.get("implemented_in", [])
-    if not isinstance(paths, list) or not all(isinstance(p, str) and p.strip() for p in paths):
-        raise CatalogueError(f"{where}.implemented_in: must be a list of file paths")
+    if not isinstance(paths, list) or not all(_is_repository_path(p) for p in paths):
+        raise CatalogueError(f"{where}.implemented_in: must be a list of relative file paths inside the "
+                             f"repository (forward slashes, no '..'), got {excerpt(paths)}")
     reasons = {key: _text(where, item, key) for key in _REASONS if key in item}
     return Requirement(req_id, _text(where, item, "area"), _text(where, item, "title"), status, tuple(paths),
                        **reasons)
@@ -180,8 +189,15 @@ def _check_keys(where: str, item: dict, allowed: set[str], required: set[str]) -
         raise CatalogueError(f"{where}.{missing[0]}: missing")
 
 
+def _is_repository_path(path: object) -> bool:
+    if not isinstance(path, str) or not path.strip() or "\\" in path or len(path.splitlines()) != 1:
+        return False
+    pure = PurePosixPath(path)
+    return not pure.is_absolute() and ".." not in pure.parts and not pure.name.startswith(".")
+
+
 def _text(where: str, item: dict, key: str) -> str:
     value = item.get(key)
-    if not isinstance(value, str) or not value.strip() or "\n" in value:
-        raise CatalogueError(f"{where}.{key}: must be a non-empty one-line string, got {value!r}")
+    if not isinstance(value, str) or not value.strip() or len(value.strip().splitlines()) != 1:
+        raise CatalogueError(f"{where}.{key}: must be a non-empty one-line string, got {excerpt(value)}")
     return value.strip()

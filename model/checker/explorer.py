@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 from .errors import ModelError
 from .exploration import Exploration, Progress, Step
 from .store import StateGraph
-from .runtime import gc_paused, resident_bytes
+from .runtime import gc_paused, memory_stop, resident_bytes
 from .symmetry import SymmetryCheck
 
 __all__ = ["Exploration", "Progress", "Step", "Successors", "explore"]
@@ -198,8 +198,7 @@ class _Search:
             ticker(self, depth + (self.store.states > last))
             if self.max_memory is not None and resident_bytes() > self.max_memory:
                 self.full = True
-                self.stopped = (f"memory budget ({self.max_memory / 2**20:,.0f} MiB) reached at "
-                                f"{self.store.states:,} states")
+                self.stopped = memory_stop(self.max_memory, self.store.states)
             if self.full:
                 break
         self.next_level = last

@@ -19,12 +19,16 @@ Hyper-V model: :mod:`hvr_model.tools.manifest`).
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 
 from .checking import CheckResult
+from .inputs import InputError, excerpt, parse_toml
 
-__all__ = ["Entry", "Outcome", "entries", "differences", "render"]
+__all__ = ["Entry", "Outcome", "ManifestError", "entries", "differences", "render"]
+
+
+class ManifestError(InputError):
+    """The manifest is malformed: the message names the file, the entry and the key (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,50 @@ class Entry:
         return name if self.symmetry is None else name + (" (symmetry)" if self.symmetry else " (no symmetry)")
 
 
-def entries(text: str) -> list[Entry]:
-    """The entries of a manifest given as TOML text, in file order."""
-    raw = tomllib.loads(text)
-    return [Entry(**{**item, "violates": tuple(item.get("violates", ())),
-                     "vacuous": tuple(item["vacuous"]) if "vacuous" in item else None}) for item in raw["check"]]
+#: Each key of a ``[[check]]`` entry and what it must hold.
+_ENTRY_TYPES = {"config": str, "expect": str, "mutant": str, "violates": list, "states": int, "edges": int,
+                "depth": int, "symmetry": bool, "vacuous": list}
+_EXPECT = ("holds", "violated", "incomplete")
+
+
+def _entry(item: object, where: str, source: str) -> Entry:
+    if not isinstance(item, dict):
+        raise ManifestError(f"{where}: must be a table", source=source)
+    for key, value in item.items():
+        kind = _ENTRY_TYPES.get(key)
+        if kind is None:
+            raise ManifestError(f"{where}.{excerpt(key)[1:-1]}: unknown key (allowed: {', '.join(_ENTRY_TYPES)})",
+                                source=source)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ManifestError(f"{where}.{key}: must be {kind.__name__}, got {excerpt(value)}", source=source)
+        if kind is list and not all(isinstance(v, str) for v in value):
+            raise ManifestError(f"{where}.{key}: must be a list of names", source=source)
+    for key in ("config", "expect"):
+        if key not in item:
+            raise ManifestError(f"{where}.{key}: missing", source=source)
+    if item["expect"] not in _EXPECT:
+        raise ManifestError(f"{where}.expect: must be one of {', '.join(_EXPECT)}, got {excerpt(item['expect'])}",
+                            source=source)
+    return Entry(**{**item, "violates": tuple(item.get("violates", ())),
+                    "vacuous": tuple(item["vacuous"]) if "vacuous" in item else None})
+
+
+def entries(text: str, source: str = "manifest") -> list[Entry]:
+    """The entries of a manifest given as TOML text, in file order.
+
+    Raises
+    ------
+    ManifestError
+        Not TOML, no ``[[check]]`` list, or an entry with an unknown key, a value of the
+        wrong type, or a missing ``config``/``expect``.
+    """
+    try:
+        raw = parse_toml(text, source)
+    except InputError as exc:
+        raise ManifestError(str(exc)) from None
+    if set(raw) - {"check"} or not isinstance(raw.get("check"), list):
+        raise ManifestError("must hold only a [[check]] list of entries", source=source)
+    return [_entry(item, f"check[{i}]", source) for i, item in enumerate(raw["check"])]
 
 
 def differences(entry: Entry, result: CheckResult, kills: str | None = None) -> list[str]:

@@ -42,3 +42,14 @@ def resident_bytes() -> int:
             return int(statm.read().split()[1]) * resource.getpagesize()
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def memory_stop(budget: int, states: int) -> str:
+    """Why a search stopped at its memory budget, with what a state cost (resident bytes / states).
+
+    >>> memory_stop(2**30, 0).startswith("memory budget (1,024 MiB) reached at 0 states")
+    True
+    """
+    per_state = resident_bytes() / states if states else 0.0
+    return (f"memory budget ({budget / 2**20:,.0f} MiB) reached at {states:,} states "
+            f"(about {per_state:,.0f} bytes per state held)")

@@ -27,7 +27,7 @@ import numpy as np
 from .errors import ModelError
 from .exploration import Progress, Step
 from .fingerprints import FingerprintTable, fingerprint
-from .runtime import gc_paused, resident_bytes
+from .runtime import gc_paused, memory_stop, resident_bytes
 
 __all__ = ["SafetyExploration", "explore_fingerprints", "StepCheck", "Claims", "expand_state"]
 
@@ -164,8 +164,7 @@ class _FingerprintSearch:
 
     def _check_memory(self) -> None:
         if self.max_memory is not None and resident_bytes() > self.max_memory:
-            self.stopped = (f"memory budget ({self.max_memory / 2**20:,.0f} MiB) reached at "
-                            f"{len(self.table):,} states")
+            self.stopped = memory_stop(self.max_memory, len(self.table))
 
     # -- the result, with paths rebuilt from parent fingerprints ---------------------------------
     def result(self, depth: int, seconds: float, initial_states: Iterable) -> SafetyExploration:

@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..checker.outputs import write_atomic
+
 from ..hyperv.config import Config
 from ..hyperv.describe import describe
 from ..hyperv.mutants import system_for
@@ -111,7 +113,6 @@ def trace_lines(config: Config, labels, comment: str = "", mutant: str | None = 
 
 
 def write_trace(path: str | Path, config: Config, labels, comment: str = "", mutant: str | None = None) -> Path:
-    path = Path(path)
-    path.write_text("".join(json.dumps(line) + "\n" for line in trace_lines(config, labels, comment, mutant)),
-                    encoding="utf-8")
-    return path
+    """Write the trace of ``labels`` to ``path`` whole or not at all; OutputError when it cannot be written."""
+    lines = trace_lines(config, labels, comment, mutant)
+    return write_atomic(path, "".join(json.dumps(line) + "\n" for line in lines), "trace")

@@ -18,11 +18,11 @@ steps it had to assume are reported.
 """
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..checker.inputs import MAX_TRACE_BYTES, InputError, excerpt, parse_json, read_text
 from ..hyperv.config import ConfigError, config_names, load_config
 from ..hyperv.describe import describe
 from ..hyperv.events import canonical_event
@@ -38,12 +38,12 @@ _PARAM_TYPES = {"vm": str, "site": str, "disk": int, "block": int, "data": str, 
                 "job": str}
 
 
-class TraceMalformed(ValueError):
-    """The trace file is not a well-formed trace; ``line`` is 1-based."""
+class TraceMalformed(InputError):
+    """The trace file is not a well-formed trace; ``line`` is 1-based (0: the file as a whole)."""
 
     def __init__(self, line: int, reason: str):
-        self.line, self.reason = line, reason
-        super().__init__(f"line {line}: {reason}" if line else reason)
+        super().__init__(reason, line=line or None)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,16 @@ class _Event:
 
 
 def check_trace(path: str | Path, max_unobserved: int = DEFAULT_MAX_UNOBSERVED) -> TraceResult:
-    """Check the trace file at ``path``; :class:`TraceMalformed` if it is not one."""
+    """Check the trace file at ``path``; :class:`TraceMalformed` if it is not one.
+
+    The file goes through :func:`hvr_model.checker.inputs.read_text`: a regular UTF-8
+    file of at most :data:`~hvr_model.checker.inputs.MAX_TRACE_BYTES` (a FIFO or device
+    is refused before it is read).
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TraceMalformed(0, f"cannot read {path}: {exc}") from None
+        text = read_text(path, what="trace", limit=MAX_TRACE_BYTES)
+    except InputError as exc:
+        raise TraceMalformed(exc.line or 0, exc.reason) from None
     return check_trace_text(text, str(path), max_unobserved, folder=Path(path).parent)
 
 
@@ -92,7 +97,7 @@ def check_trace_text(text: str, name: str = "<string>", max_unobserved: int = DE
     A relative configuration path in the header is read from ``folder`` (the trace's own
     folder, for :func:`check_trace`), else from the working directory.
     """
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    lines = [(n, line) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
     if not lines:
         raise TraceMalformed(1, "empty trace: a header line is needed")
     oracle, partial = _header(*lines[0], folder=folder)
@@ -108,9 +113,9 @@ def check_trace_text(text: str, name: str = "<string>", max_unobserved: int = DE
 
 def _json(n: int, line: str) -> dict:
     try:
-        item = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise TraceMalformed(n, f"not JSON: {exc.msg}") from None
+        item = parse_json(line, "", line=n)
+    except InputError as exc:
+        raise TraceMalformed(n, exc.reason) from None
     if not isinstance(item, dict):
         raise TraceMalformed(n, "a line must be a JSON object")
     return item
@@ -149,7 +154,7 @@ def _event(oracle: Oracle, paths: frozenset[str], n: int, line: str) -> _Event:
     item = _json(n, line)
     name = item.pop("event", None)
     if not isinstance(name, str) or canonical_event(name) is None:
-        raise TraceMalformed(n, f"unknown or missing event {name!r}")
+        raise TraceMalformed(n, f"unknown or missing event {excerpt(name)}")
     expect, _ = item.pop("expect", {}), item.pop("comment", None)
     error = item.pop("error", None)
     if error is not None and (not isinstance(error, str) or item.get("job") != "Failed"):
@@ -157,7 +162,7 @@ def _event(oracle: Oracle, paths: frozenset[str], n: int, line: str) -> _Event:
     for key, value in item.items():
         kind = _PARAM_TYPES.get(key)
         if kind is None or (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-            raise TraceMalformed(n, f"{name}: parameter {key!r} is unknown or of the wrong type")
+            raise TraceMalformed(n, f"{name}: parameter {excerpt(key)} is unknown or of the wrong type")
     try:
         label = oracle.label(name, **item)
     except UnknownEvent as exc:
@@ -170,7 +175,7 @@ def _expectations(known: frozenset[str], n: int, expect) -> dict:
         raise TraceMalformed(n, "expect must be an object of state paths")
     for path, value in expect.items():
         if path not in known or not isinstance(value, str):
-            raise TraceMalformed(n, f"expect: unknown state path {path!r} (or a non-string value)")
+            raise TraceMalformed(n, f"expect: unknown state path {excerpt(path)} (or a non-string value)")
     return expect
 
 

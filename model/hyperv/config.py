@@ -15,12 +15,12 @@ hvr_model.hyperv.config.ConfigError: vms[0].disks: must be between 1 and 4, got 
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..checker.inputs import InputError, excerpt, parse_toml, read_text
 from .events import EVENTS
 
 __all__ = ["Config", "VmConfig", "PlanGroup", "Policy", "Bounds", "DataConfig", "ConfigError", "load_config",
@@ -37,8 +37,8 @@ RESYNCHRONIZATION = ("automatic", "scheduled", "manual")
 MAX_GROUPS = 7
 
 
-class ConfigError(ValueError):
-    """A configuration is malformed: the message starts with the key at fault."""
+class ConfigError(InputError):
+    """A configuration is malformed: the message starts with the file, then the key at fault (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def _check_keys(path: str, table: dict, allowed: set[str]) -> None:
 def _choice(path: str, value: Any, choices: tuple[str, ...]) -> str:
     _check_type(path, value, str)
     if value not in choices:
-        raise ConfigError(f"{path}: must be one of {', '.join(choices)}, got {value!r}")
+        raise ConfigError(f"{path}: must be one of {', '.join(choices)}, got {excerpt(value)}")
     return value
 
 
@@ -171,7 +171,7 @@ def _parse_vms(raw: Any) -> tuple[VmConfig, ...]:
             raise ConfigError(f"vms[{i}].name: missing")
         name = _check_type(f"vms[{i}].name", item["name"], str)
         if not name or name in {v.name for v in vms}:
-            raise ConfigError(f"vms[{i}].name: must be a unique, non-empty name, got {name!r}")
+            raise ConfigError(f"vms[{i}].name: must be a unique, non-empty name, got {excerpt(name)}")
         vms.append(VmConfig(name, _int_range(f"vms[{i}].disks", item.get("disks", 1), 1, 4),
                             _parse_exclude(f"vms[{i}].exclude", item.get("exclude", []), per_vm=True)))
     return tuple(vms)
@@ -184,9 +184,9 @@ def _parse_exclude(path: str, raw: Any, per_vm: bool = False) -> tuple[str, ...]
         _check_type(f"{path}[{i}]", name, str)
         spec = EVENTS.get(name)
         if spec is None or spec.kind == "environment":
-            raise ConfigError(f"{path}[{i}]: {name!r} is not a protocol or guest event")
+            raise ConfigError(f"{path}[{i}]: {excerpt(name)} is not a protocol or guest event")
         if per_vm and "vm" not in spec.params:
-            raise ConfigError(f"{path}[{i}]: {name!r} is not an event of a single VM")
+            raise ConfigError(f"{path}[{i}]: {excerpt(name)} is not an event of a single VM")
     return tuple(raw)
 
 
@@ -254,9 +254,9 @@ def _parse_plan(raw: Any, vms: tuple[VmConfig, ...]) -> tuple[PlanGroup, ...]:
         for j, name in enumerate(names):
             _check_type(f"{path}.vms[{j}]", name, str)
             if name not in known:
-                raise ConfigError(f"{path}.vms[{j}]: unknown VM {name!r}")
+                raise ConfigError(f"{path}.vms[{j}]: unknown VM {excerpt(name)}")
             if name in seen:
-                raise ConfigError(f"{path}.vms[{j}]: VM {name!r} is already in a group (REQ-32)")
+                raise ConfigError(f"{path}.vms[{j}]: VM {excerpt(name)} is already in a group (REQ-32)")
             seen.add(name)
         parsed.append(PlanGroup(tuple(names), _choice(f"{path}.post_action",
                                                       group.get("post_action", "none"), POST_ACTIONS)))
@@ -277,7 +277,7 @@ def _parse_data(raw: Any) -> DataConfig:
     for i, value in enumerate(values):
         _check_type(f"data.values[{i}]", value, str)
         if len(value.encode()) != 1 or value == "\0":
-            raise ConfigError(f"data.values[{i}]: must be one non-zero byte, got {value!r}")
+            raise ConfigError(f"data.values[{i}]: must be one non-zero byte, got {excerpt(value)}")
     if len(set(values)) != len(values):
         raise ConfigError("data.values: lists a value twice")
     return DataConfig(blocks=_int_range("data.blocks", raw.get("blocks", d.blocks), 1, 4), values=tuple(values),
@@ -328,7 +328,7 @@ def _check_plan_scope(config: Config) -> None:
             continue
         for i, vm in enumerate(config.vms):
             if config.group_of(i) is not None and (failover in vm.exclude or failover in config.exclude):
-                raise ConfigError(f"exclude: VM {vm.name!r} of the recovery plan excludes {failover}, "
+                raise ConfigError(f"exclude: VM {excerpt(vm.name)} of the recovery plan excludes {failover}, "
                                   f"so {start} must be excluded too")
 
 
@@ -339,23 +339,31 @@ def config_names() -> list[str]:
 
 
 def load_config(name_or_path: str | Path) -> Config:
-    """Load a shipped configuration by name, or a TOML file by path."""
+    """Load a shipped configuration by name, or a TOML file by path.
+
+    Raises
+    ------
+    ConfigError
+        No such configuration; the file is not a readable regular UTF-8 file of at most
+        :data:`~hvr_model.checker.inputs.MAX_CONFIG_BYTES`; not TOML; nested too deeply;
+        or not a valid configuration. The message starts with the file.
+    """
     text, origin = _read_config_text(str(name_or_path))
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
-    return parse_config(raw)
+        return parse_config(parse_toml(text, origin))
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _read_config_text(name_or_path: str) -> tuple[str, str]:
     if name_or_path in config_names():
         return (resources.files("hvr_model.hyperv") / "configs" / f"{name_or_path}.toml").read_text(), name_or_path
-    path = Path(name_or_path)
-    if not path.is_file():
-        raise ConfigError(f"config: no shipped configuration or file named {name_or_path!r} "
+    if not Path(name_or_path).exists() and not Path(name_or_path).is_symlink():
+        raise ConfigError(f"config: no shipped configuration or file named {excerpt(name_or_path)} "
                           f"(shipped: {', '.join(config_names())})")
     try:
-        return path.read_text(encoding="utf-8"), str(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config: cannot read {path}: {exc}") from None
+        return read_text(name_or_path, what="configuration"), name_or_path
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None

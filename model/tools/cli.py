@@ -14,20 +14,22 @@ import gc
 import json
 import os
 import sys
-import traceback
+from pathlib import Path
 from typing import Sequence
 
-from ..checker.errors import SpecError
 from ..checker.explorer import explore
+from ..checker.inputs import InputError
+from ..checker.outputs import OutputError, Outputs, write_atomic
 from ..checker.manifest import Outcome
 from ..hyperv.config import ConfigError, config_names, load_config
 from ..hyperv.mutants import MUTANTS, system_for
 from .console import ProgressLine, as_json, print_report
+from .guard import (EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATED,
+                    STATUS, guarded)
 from .verification import check_config
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 EXIT_CODES = """exit codes (every command):
   0  every property holds (vacuous ones are listed as warnings); the trace conforms; fuzzing found nothing
@@ -35,7 +37,9 @@ EXIT_CODES = """exit codes (every command):
   2  bad input: configuration, trace, argument or output path (a named error, nothing written)
   3  incomplete: --max-states or the memory budget stopped exploration (nothing is proved), or claims
      could not be decided in the mode chosen (--safety-only, --workers, --symmetry: listed as unknown)
-  4  internal error: a spec raised while evaluated, or a bug of hvr-model (--debug shows the traceback)"""
+  4  internal error: a spec raised while evaluated, or a bug of hvr-model (--debug shows the traceback)
+  130, 143  interrupted (Ctrl-C) or terminated (SIGTERM): where the run was is printed, no output written
+with --json, an error is also a JSON object on stdout: {"error": {"kind", "message"}, "exit_code"}"""
 
 #: A run's verdict (hvr_model.checker.results.RUN_VERDICTS) -> the exit code that says it.
 EXIT_FOR_VERDICT = {"holds": EXIT_OK, "violated": EXIT_VIOLATED, "incomplete": EXIT_INCOMPLETE,
@@ -43,9 +47,9 @@ EXIT_FOR_VERDICT = {"holds": EXIT_OK, "violated": EXIT_VIOLATED, "incomplete": E
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own exit code for bad arguments is 2 as well
+    def error(self, message: str):  # bad arguments are bad input like any other: exit 2, via the guard
         self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+        raise InputError(f"{self.prog}: {message}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,39 +153,20 @@ _non_negative_int, _positive_int = _int_at_least(0), _int_at_least(1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
-    try:
-        return _main([a for a in (sys.argv[1:] if argv is None else argv) if a != "--debug"])
-    except BrokenPipeError:  # the reader went away (e.g. piped into head): not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    except KeyboardInterrupt:
-        print("hvr-model: interrupted", file=sys.stderr)
-        return 130
-    except SpecError as exc:  # raised in a worker process: the spec's bug, named
-        if debug:
-            traceback.print_exc()
-        print(f"hvr-model: error: {exc} (a bug in the spec, not a violation; --debug for the traceback)",
-              file=sys.stderr)
-        return EXIT_INTERNAL
-    except Exception as exc:  # noqa: BLE001 -- anything unexpected is ours: one line, exit 4
-        if debug:
-            traceback.print_exc()
-        print(f"hvr-model: internal error: {type(exc).__name__}: {exc}"
-              + ("" if debug else " (run with --debug for the traceback)"),
-              file=sys.stderr)
-        return EXIT_INTERNAL
+    """Run one command; returns its exit code (see EXIT_CODES). Never raises, never a traceback
+    outside ``--debug`` (see :mod:`hvr_model.tools.guard`)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    return guarded(lambda: _main(argv), debug=debug, as_json="--json" in argv)
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
-    try:
-        commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest,
-                    "diagrams": _diagrams, "trace": _trace, "fuzz": _fuzz, "traceability": _traceability}
-        return commands[args.command](args)
-    except ConfigError as exc:
-        print(f"hvr-model: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest,
+                "diagrams": _diagrams, "trace": _trace, "fuzz": _fuzz, "traceability": _traceability}
+    STATUS.begin(f"running {args.command}")
+    return commands[args.command](args)
 
 
 def _configs(args) -> int:
@@ -202,6 +187,8 @@ def _manifest(args) -> int:
     results, failed = [], 0
     if args.update and args.only:
         raise ConfigError("--update: rewrites the whole manifest, do not combine it with --only")
+    if args.update:
+        Outputs().file(_in_checkout(manifest.MANIFEST_PATH, manifest.source_checkout, "no --update"), "--update")
     for entry in manifest.manifest_entries():
         if args.only and args.only not in entry.name:
             continue
@@ -212,11 +199,7 @@ def _manifest(args) -> int:
         print(f"{'ok  ' if not diffs else 'DIFF'} {entry.name:70} {result.exploration.states:>9,} states "
               f"{result.exploration.seconds:6.1f} s" + "".join(f"\n       {d}" for d in diffs))
     if args.update:
-        # Whole or not at all: a run interrupted while writing must not leave half a manifest.
-        partial = manifest.MANIFEST_PATH.with_suffix(".toml.partial")
-        partial.write_text(manifest.render(results))
-        os.replace(partial, manifest.MANIFEST_PATH)
-        print(f"updated {manifest.MANIFEST_PATH}")
+        print(f"updated {write_atomic(manifest.MANIFEST_PATH, manifest.render(results), '--update')}")
         return EXIT_OK
     return EXIT_VIOLATED if failed else EXIT_OK
 
@@ -224,11 +207,11 @@ def _manifest(args) -> int:
 def _trace(args) -> int:
     from ..conformance.testing import explain
     from ..conformance.traces import TraceMalformed, check_trace
+    STATUS.begin(f"checking the trace {args.file}")
     try:
         result = check_trace(args.file, args.max_unobserved)
     except TraceMalformed as exc:
-        print(f"hvr-model: error: {args.file}: malformed trace, {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        raise InputError(f"malformed trace, {exc}", source=args.file) from None
     if result.conforms:
         print(f"{args.file}: conforms to configuration {result.config} ({result.events} events checked)")
         for line, labels in result.assumed:
@@ -247,70 +230,78 @@ def _load(args):
     return config, system_for(config, args.mutant)
 
 
-def _writable(path: str, flag: str, folder: bool) -> None:
-    """Refuse an output path that cannot be written, before any work (bad input: exit 2, nothing written)."""
-    target = os.path.abspath(path)
-    if os.path.exists(target) and os.path.isdir(target) != folder:
-        raise ConfigError(f"{flag}: {path} is {'a file, not a folder' if folder else 'a folder, not a file'}")
-    existing = target
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"{flag}: cannot write {path} ({existing} is not a writable folder)")
+def _planned_outputs(args, outputs: Outputs) -> dict:
+    """Every output location of ``check``, validated before any work (bad input: exit 2, nothing written)."""
+    return {"report": args.report and outputs.folder(args.report, "--report"),
+            "graph": args.export_graph and outputs.file(args.export_graph, "--export-graph"),
+            "itf": args.itf and outputs.folder(args.itf, "--itf")}
 
 
 def _check(args) -> int:
-    for flag, path, folder in (("--itf", args.itf, True), ("--report", args.report, True),
-                               ("--export-graph", args.export_graph, False)):
-        if path:
-            _writable(path, flag, folder)
-    config = load_config(args.config)
-    progress = None if args.quiet or args.json else ProgressLine(sys.stderr)
-    workers = args.workers or (2 if args.ray else None)
-    if (args.safety_only or workers) and (args.report or args.export_graph):
-        raise ConfigError("--safety-only/--workers: no graph is kept, so --report and --export-graph are "
-                          "not available")
-    result = check_config(config, args.mutant, max_states=args.max_states, progress=progress,
-                          symmetry=args.symmetry, safety_only=args.safety_only,
-                          max_memory=args.max_memory * 2**20, workers=workers,
-                          backend="ray" if args.ray else "processes",
-                          ray_address=None if args.ray in (None, "local") else args.ray)
-    if progress:
+    with Outputs() as outputs:
+        planned = _planned_outputs(args, outputs)
+        config = load_config(args.config)
+        workers = args.workers or (2 if args.ray else None)
+        if (args.safety_only or workers) and (args.report or args.export_graph):
+            raise ConfigError("--safety-only/--workers: no graph is kept, so --report and --export-graph are "
+                              "not available")
+        progress = ProgressLine(sys.stderr, show=not (args.quiet or args.json), status=STATUS)
+        STATUS.begin(f"checking {config.name}" + (f" (mutant {args.mutant})" if args.mutant else ""))
+        result = check_config(config, args.mutant, max_states=args.max_states, progress=progress,
+                              symmetry=args.symmetry, safety_only=args.safety_only,
+                              max_memory=args.max_memory * 2**20, workers=workers,
+                              backend="ray" if args.ray else "processes",
+                              ray_address=None if args.ray in (None, "local") else args.ray)
         progress.done()
-    # A one-shot process: no later collection (nor the one at exit) need scan the states again.
-    gc.freeze()
-    if args.json:
-        json.dump(as_json(result), sys.stdout, indent=2)
-        print()
-    else:
-        print_report(result)
-    try:
-        _write_outputs(args, result)
-    except OSError as exc:      # the folder vanished or filled up since it was checked
-        raise ConfigError(f"writing the outputs failed: {exc}") from None
+        # A one-shot process: no later collection (nor the one at exit) need scan the states again.
+        gc.freeze()
+        STATUS.begin("writing the outputs")
+        _stage_outputs(result, planned, outputs)
+        if args.json:
+            json.dump(as_json(result), sys.stdout, indent=2)
+            print()
+        else:
+            print_report(result)
+        for path in outputs.commit():
+            print(f"wrote {path}", file=sys.stderr)
     return EXIT_FOR_VERDICT[result.verdict]
 
 
-def _write_outputs(args, result) -> None:
-    """The files asked for with --report, --export-graph and --itf; each path is named on stderr."""
+def _stage_outputs(result, planned: dict, outputs: Outputs) -> None:
+    """Stage the report, graph and ITF files (renamed into place together by the caller)."""
     from . import exports, report
-    written = []
-    if args.report:
-        written.append(report.write_report(result, args.report))
-    if args.export_graph:
-        written.append(exports.write_graph(result.exploration, result.config, args.export_graph, result.mutant))
-    if args.itf:
-        traces = exports.write_itf(result, args.itf)
-        written += traces
-        if not traces:
-            print(f"--itf: no counterexample to write to {args.itf}", file=sys.stderr)
-    for path in written:
-        print(f"wrote {path}", file=sys.stderr)
+    try:
+        if planned["report"]:
+            outputs.stage(planned["report"] / "index.html", report.render_report(result, draw=_has_graphviz()))
+        if planned["graph"]:
+            exports.stage_graph(result.exploration, result.config, planned["graph"], outputs, result.mutant)
+        if planned["itf"] and not exports.stage_itf(result, planned["itf"], outputs):
+            print(f"--itf: no counterexample to write to {planned['itf']}", file=sys.stderr)
+    except OSError as exc:      # the folder vanished or filled up since it was checked
+        raise OutputError(f"writing the outputs failed: {exc.strerror or exc}; nothing was written") from None
+
+
+def _has_graphviz() -> bool:
+    """Whether Graphviz's ``dot`` runs; if not, say once which package to install."""
+    from .diagrams import graphviz_missing
+    problem = graphviz_missing()
+    if problem:
+        print(f"hvr-model: note: {problem}; the report shows the diagrams' DOT source instead", file=sys.stderr)
+    return not problem
 
 
 def _fuzz(args) -> int:
     from ..conformance import fuzz
-    config, system = _load(args)
+    with Outputs() as outputs:
+        config, system = _load(args)
+        mutant = args.mutant
+        default = f"fuzz-{config.name}" + (f"-{mutant}" if mutant else "") + ".jsonl"
+        trace_out = outputs.file(args.trace_out or default, "--trace-out")
+        STATUS.begin(f"fuzzing {config.name}" + (f" (mutant {mutant})" if mutant else ""))
+        return _run_fuzz(args, fuzz, config, system, trace_out, outputs)
+
+
+def _run_fuzz(args, fuzz, config, system, trace_out, outputs: Outputs) -> int:
     mutant = args.mutant
     exploration = explore(system.initial_states(), system.successors, max_states=args.max_states)
     if not exploration.complete:
@@ -333,35 +324,44 @@ def _fuzz(args) -> int:
         print("no failure found")
         return EXIT_OK
     print("\nFAILURE " + fuzz.reproduction(report.failure))
-    path = args.trace_out or f"fuzz-{config.name}" + (f"-{mutant}" if mutant else "") + ".jsonl"
     comment = f"found by hvr-model fuzz: {report.failure.message}" + named
-    written = fuzz.write_trace(path, config, report.failure.labels, comment, mutant)
+    lines = fuzz.trace_lines(config, report.failure.labels, comment, mutant)
+    outputs.stage(trace_out, "".join(json.dumps(line) + "\n" for line in lines))
+    written, = outputs.commit()
     print(f"wrote {written} (replay: hvr-model trace check {written})")
     return EXIT_VIOLATED
 
 
 def _traceability(args) -> int:
-    from ..specs.requirements import CatalogueError
     from . import traceability as tr
-    out = args.out or tr.DEFAULT_OUT
-    try:
-        text = tr.render_markdown(tr.build())
-        if args.check:
-            if tr.is_current(out, text):
-                print(f"{out}: current")
-                return EXIT_OK
-            print(f"{out}: stale, regenerate it with: hvr-model traceability" + (f" --out {out}" if args.out else ""),
-                  file=sys.stderr)
-            return EXIT_VIOLATED
-        print(f"wrote {tr.write_atomic(out, text)}")
-    except (tr.TraceabilityError, CatalogueError) as exc:
-        print(f"hvr-model: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    out = Path(args.out) if args.out else _in_checkout(tr.DEFAULT_OUT, tr.source_checkout, "--out FILE")
+    if not args.check:
+        Outputs().file(out, "--out")          # refused before the table is built
+    table = tr.build()
+    for problem in tr.problems(table):
+        print(f"hvr-model: warning: {problem}", file=sys.stderr)
+    text = tr.render_markdown(table)
+    if args.check:
+        if tr.is_current(out, text):
+            print(f"{out}: current")
+            return EXIT_OK
+        print(f"{out}: stale, regenerate it with: hvr-model traceability" + (f" --out {out}" if args.out else ""),
+              file=sys.stderr)
+        return EXIT_VIOLATED
+    print(f"wrote {write_atomic(out, text, '--out')}")
     return EXIT_OK
+
+
+def _in_checkout(path: Path, source_checkout, flag: str) -> Path:
+    """``path`` when the package runs from a source checkout; in an install, bad input naming ``flag``."""
+    if not source_checkout(path):
+        raise InputError(f"{path} is inside the installed package, not a source checkout: give {flag}")
+    return path
 
 
 def _diagrams(args) -> int:
     from .diagrams import write_diagrams
+    STATUS.begin(f"drawing the diagrams into {args.out}")
     for path in write_diagrams(args.out):
         print(f"wrote {path}")
     return EXIT_OK

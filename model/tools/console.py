@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..checker.exploration import Progress
 from ..checker.results import ClaimProgress
+from ..checker.runtime import resident_bytes
 from ..hyperv.describe import changes, describe
 from ..hyperv.readout import claim_reads
 from ..hyperv.state import World
@@ -15,17 +16,26 @@ __all__ = ["ProgressLine", "print_report", "as_json", "mode", "run_summary", "SH
 
 
 class ProgressLine:
-    """States, states/s and depth on one line, rewritten in place on a terminal."""
+    """States, states/s, depth and resident memory on one line, rewritten in place on a terminal.
 
-    def __init__(self, stream):
+    ``show=False`` prints nothing; every update still goes to ``status`` (a
+    :class:`~hvr_model.tools.guard.RunStatus`), which says where an interrupted run was.
+    """
+
+    def __init__(self, stream, show: bool = True, status=None):
         self.stream, self.tty, self.last = stream, stream.isatty(), 0.0
+        self.show, self.status = show, status
 
     def __call__(self, p: Progress | ClaimProgress) -> None:
+        if self.status is not None:
+            self.status.record(p)
+        if not self.show:
+            return
         if isinstance(p, ClaimProgress):
             line, every = f"deciding whole-graph and liveness claims: {p.index}/{p.total} {p.name}", 0
         else:
             line, every = (f"exploring: {p.states:,} states, {p.edges:,} edges, depth {p.depth}, "
-                           f"{p.states_per_second:,.0f} states/s"), 5
+                           f"{p.states_per_second:,.0f} states/s, {resident_bytes() / 2**20:,.0f} MiB"), 5
         if self.tty:
             self.stream.write("\r" + line + "\x1b[K")
         elif every == 0 or p.seconds - self.last >= every or self.last == 0:
@@ -34,7 +44,7 @@ class ProgressLine:
         self.stream.flush()
 
     def done(self) -> None:
-        if self.tty:
+        if self.tty and self.show:
             self.stream.write("\n")
 
 
@@ -107,7 +117,7 @@ def _advice(result) -> str:
     if result.exploration.canonical is None and result.config.interchangeable_vms():
         ways.append("--symmetry (interchangeable VMs)")
     if mode(result) == "graph":
-        ways.append("--safety-only (fingerprints, no graph)")
+        ways += ["--safety-only (fingerprints, no graph)", "--workers N (processes; safety claims)"]
     ways += ["a larger --max-memory or --max-states", "narrower bounds and faults in the configuration"]
     return ", ".join(ways)
 
@@ -172,7 +182,8 @@ def as_json(result) -> dict:
         "config": cfg.name, "mutant": result.mutant, "mode": mode(result), "symmetry": e.canonical is not None,
         "complete": e.complete, "states": e.states,
         "edges": e.edges, "depth": e.depth, "seconds": round(e.seconds, 3), "total_seconds": round(result.seconds, 3),
-        "verdict": result.verdict, "holds": result.holds,
+        "verdict": result.verdict, "holds": result.holds, "stopped": e.stopped or None,
+        "advice": _advice(result) if not e.complete else None,
         "properties": [_property_json(r, cfg) | {"read": _read_json(r, result)} for r in result.results],
     }
 

@@ -23,17 +23,17 @@ True
 from __future__ import annotations
 
 import html
-import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import graphviz
 
+from ..checker.outputs import OutputError, Outputs
 from ..checker.tables import MachineSpec
 
 __all__ = ["Row", "rows", "row_text", "machine_diagram", "render_svg", "diagram_sources",
-           "write_diagrams", "FAN_IN", "PROJECTIONS", "COUNTEREXAMPLES"]
+           "write_diagrams", "graphviz_missing", "LEDGER", "FAN_IN", "PROJECTIONS", "COUNTEREXAMPLES"]
 
 #: A row firing from at least this many states is drawn once, from a box listing them.
 FAN_IN = 4
@@ -183,24 +183,55 @@ def diagram_sources() -> dict[str, graphviz.Digraph]:
     return out
 
 
-_GENERATED = re.compile(r"^(machine|projection|counterexample)_.*\.(dot|svg)$")
+#: The list of files ``write_diagrams`` wrote into a folder, so that it removes only its own files.
+LEDGER = ".hvr-model-diagrams"
+
+
+def graphviz_missing() -> str | None:
+    """None when Graphviz's ``dot`` runs, else one line naming the package to install."""
+    try:
+        graphviz.version()
+    except (graphviz.ExecutableNotFound, OSError, RuntimeError):
+        return ("Graphviz's dot program is not installed: install the graphviz package "
+                "(apt-get install graphviz, brew install graphviz, or winget install graphviz)")
+    return None
+
+
+def _ledger(folder: Path) -> set[str]:
+    """The file names an earlier run listed as its own (none when the ledger is missing or unreadable)."""
+    try:
+        text = (folder / LEDGER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {name for name in text.splitlines() if name and "/" not in name and not name.startswith(".")}
 
 
 def write_diagrams(out: Path | str = "diagrams") -> list[Path]:
     """Write every diagram as ``STEM.dot`` and ``STEM.svg`` under ``out``; return the paths written.
 
-    Generated files that are no longer in the catalogue are removed; other files
-    (the folder's README.md) are left alone.
-    """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for stem, dot in diagram_sources().items():
-        for suffix, text in ((".dot", dot.source), (".svg", render_svg(dot))):
-            path = out / f"{stem}{suffix}"
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-    for stale in sorted(p for p in out.iterdir() if _GENERATED.match(p.name) and p not in written):
-        stale.unlink()
-    return written
+    Every file is rendered first, then all are renamed into place together, so an
+    interrupted run leaves the folder as it was. The folder's ``.hvr-model-diagrams``
+    lists the files written; a file an earlier run listed and this catalogue no longer
+    has is removed, and nothing else is (a user's own ``machine_mine.dot`` stays).
 
+    Raises
+    ------
+    OutputError
+        ``out`` is a file or cannot be written, or Graphviz's ``dot`` is not installed
+        (the message names the package); nothing is written.
+    """
+    with Outputs() as outputs:
+        folder = outputs.folder(out, "--out")
+        missing = graphviz_missing()
+        if missing:
+            raise OutputError(missing)
+        for stem, dot in diagram_sources().items():
+            for suffix, text in ((".dot", dot.source), (".svg", render_svg(dot))):
+                outputs.stage(folder / f"{stem}{suffix}", text)
+        names = sorted(path.name for _, path in outputs.staged)
+        outputs.stage(folder / LEDGER, "".join(f"{name}\n" for name in names))
+        stale = _ledger(folder) - set(names)
+        written = [p for p in outputs.commit() if p.name != LEDGER]
+    for name in sorted(stale):
+        (folder / name).unlink(missing_ok=True)
+    return written

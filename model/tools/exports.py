@@ -35,10 +35,11 @@ from pathlib import Path
 
 import networkx as nx
 
+from ..checker.outputs import OutputError, Outputs
 from ..hyperv.config import Config
 from ..hyperv.describe import describe
 
-__all__ = ["state_ids", "export_graph", "write_graph", "GRAPH_FORMATS", "itf_value", "nested", "itf_trace",
+__all__ = ["state_ids", "export_graph", "stage_graph", "write_graph", "stage_itf", "GRAPH_FORMATS", "itf_value", "nested", "itf_trace",
            "write_itf", "ITF_FORMAT_DESCRIPTION"]
 
 GRAPH_FORMATS = (".graphml", ".json")
@@ -72,18 +73,27 @@ def _node_link_data(graph: nx.DiGraph) -> dict:
     return nx.node_link_data(graph, link="edges")  # networkx < 3.4
 
 
-def write_graph(exploration, config: Config, path: Path | str, mutant: str | None = None) -> Path:
-    """Write the explored graph to ``path``: GraphML for ``.graphml``, node-link JSON for ``.json``."""
-    path = Path(path)
+def stage_graph(exploration, config: Config, path: Path, outputs: Outputs, mutant: str | None = None) -> Path:
+    """Stage the explored graph at ``path`` in ``outputs``: GraphML for ``.graphml``, node-link JSON for ``.json``.
+
+    Raises
+    ------
+    OutputError
+        ``path`` does not end in one of :data:`GRAPH_FORMATS`.
+    """
     if path.suffix not in GRAPH_FORMATS:
-        raise ValueError(f"{path}: the graph export needs a file ending in {' or '.join(GRAPH_FORMATS)}")
+        raise OutputError(f"{path}: the graph export needs a file ending in {' or '.join(GRAPH_FORMATS)}")
     graph = export_graph(exploration, config, mutant)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".graphml":
-        nx.write_graphml(graph, path)
-    else:
-        path.write_text(json.dumps(_node_link_data(graph)), encoding="utf-8")
-    return path
+        return outputs.stage(path, lambda temporary: nx.write_graphml(graph, temporary))
+    return outputs.stage(path, json.dumps(_node_link_data(graph)))
+
+
+def write_graph(exploration, config: Config, path: Path | str, mutant: str | None = None) -> Path:
+    """Write the explored graph to ``path`` whole or not at all (see :func:`stage_graph`)."""
+    with Outputs() as outputs:
+        stage_graph(exploration, config, outputs.file(path, "graph"), outputs, mutant)
+        return outputs.commit()[0]
 
 
 def itf_value(text: str):
@@ -138,11 +148,9 @@ def itf_trace(steps, config: Config, mutant: str | None = None, **meta) -> dict:
             "vars": variables, "states": states}
 
 
-def write_itf(result, directory: Path | str) -> list[Path]:
-    """One ``PROPERTY.itf.json`` per violated property with a counterexample; the paths written."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
+def stage_itf(result, directory: Path, outputs: Outputs) -> list[Path]:
+    """Stage one ``PROPERTY.itf.json`` per violated property with a counterexample; their paths."""
+    staged = []
     for r in result.results:
         if r.verdict != "violated" or not r.counterexample:
             continue
@@ -155,7 +163,15 @@ def write_itf(result, directory: Path | str) -> list[Path]:
             # goes on from the cycle's first step; a stutter stays in the stem's last state.
             trace["loop"] = len(r.counterexample) if r.cycle else len(r.counterexample) - 1
             trace["#meta"]["lasso"] = "stutters" if not r.cycle else f"cycle of {len(r.cycle)} steps"
-        path = directory / f"{r.name}.itf.json"
-        path.write_text(json.dumps(trace, indent=1) + "\n", encoding="utf-8")
-        written.append(path)
-    return written
+        staged.append(outputs.stage(directory / f"{r.name}.itf.json", json.dumps(trace, indent=1) + "\n"))
+    return staged
+
+
+def write_itf(result, directory: Path | str) -> list[Path]:
+    """Write one ``PROPERTY.itf.json`` per violated property, all or none; the paths written.
+
+    The folder is made only when there is a counterexample to write.
+    """
+    with Outputs() as outputs:
+        stage_itf(result, outputs.folder(directory, "itf"), outputs)
+        return outputs.commit()

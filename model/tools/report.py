@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..checker.outputs import Outputs
 from ..hyperv.describe import changes, describe
 from .console import SHOWN, cycle_steps, run_summary
 
@@ -250,10 +251,15 @@ def render_report(result, *, draw: bool = True) -> str:
             f"<body><h1>{_e(title)}</h1><nav>{nav}</nav>{body}</body></html>\n")
 
 
-def write_report(result, directory: Path | str) -> Path:
-    """Write ``index.html`` for ``result`` into ``directory`` (created if needed); its path."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "index.html"
-    path.write_text(render_report(result), encoding="utf-8")
-    return path
+def write_report(result, directory: Path | str, *, draw: bool = True) -> Path:
+    """Write ``index.html`` for ``result`` into ``directory`` (made if needed), whole or not at all.
+
+    Raises
+    ------
+    OutputError
+        ``directory`` is a file, or cannot be written.
+    """
+    with Outputs() as outputs:
+        path = outputs.stage(outputs.folder(directory, "report") / "index.html", render_report(result, draw=draw))
+        outputs.commit()
+        return path

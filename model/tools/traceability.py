@@ -31,12 +31,11 @@ True
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..checker.inputs import InputError
 from ..checker.manifest import Entry
 from ..hyperv.events import EVENTS
 from ..hyperv.guards import GUARD_REQUIREMENTS, GUARD_REQUIREMENTS_BY_EVENT
@@ -44,16 +43,16 @@ from ..hyperv.mutants import MUTANTS
 from ..hyperv.system import MACHINES
 from ..specs.catalogue import ALL_PROPERTIES
 from ..specs.requirements import CATALOGUE, Catalogue, Requirement, load_catalogue
-from .manifest import manifest_entries
+from .manifest import manifest_entries, source_checkout
 
 __all__ = ["PropertyTrace", "RequirementTrace", "Traceability", "TraceabilityError", "DEFAULT_OUT", "build",
-           "problems", "counts", "summary_cells", "render_markdown", "render_html", "write_atomic", "is_current"]
+           "problems", "counts", "summary_cells", "render_markdown", "render_html", "is_current", "source_checkout"]
 
 #: Where ``hvr-model traceability`` writes the table: ``specs/traceability.md`` beside the catalogue.
 DEFAULT_OUT = Path(str(CATALOGUE)).with_name("traceability.md")
 
 
-class TraceabilityError(ValueError):
+class TraceabilityError(InputError):
     """The model names a requirement the catalogue lacks, or the table cannot be written."""
 
 
@@ -340,33 +339,6 @@ def render_html(t: Traceability) -> str:
 
 
 # -- the file -------------------------------------------------------------------------------
-def write_atomic(path: Path | str, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in its folder and ``os.replace``.
-
-    A reader never sees half a file. Raises :class:`TraceabilityError` naming the path when
-    it cannot be written (no such folder, no permission, a directory).
-    """
-    path = Path(path)
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise TraceabilityError(f"{path}: not a regular file (a link, folder or device is never replaced)")
-    if path.exists() and not os.access(path, os.W_OK) or path.exists() and not path.stat().st_mode & 0o200:
-        raise TraceabilityError(f"{path}: read-only, not replaced")
-    try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise TraceabilityError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise TraceabilityError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    return path
-
-
 def is_current(path: Path | str, text: str) -> bool:
     """Whether ``path`` holds exactly ``text`` (False when it does not exist).
 

@@ -8,7 +8,7 @@ from hvr_model.tools.cli import main
 from hvr_model.hyperv.system import MACHINES
 from hvr_model.hyperv.config import load_config
 from hvr_model.tools.diagrams import (FAN_IN, diagram_sources, machine_diagram, render_svg, row_text, rows,
-                                write_diagrams)
+                                write_diagrams, LEDGER)
 from hvr_model.checker.explorer import explore
 from hvr_model.hyperv.mutants import MUTANTS
 from hvr_model.tools.projection import (Abstraction, counterexample_graph, project, projection_graph, site_roles,
@@ -35,6 +35,8 @@ def test_diagrams_folder_holds_only_generated_diagrams_each_with_its_svg(sources
     committed = {p.stem for p in DIAGRAMS.glob("*.dot")}
     assert committed == set(sources), f"diagrams not in the catalogue: {sorted(committed - set(sources))}; {REGENERATE}"
     assert {p.stem for p in DIAGRAMS.glob("*.svg")} == set(sources)
+    listed = (DIAGRAMS / LEDGER).read_text(encoding="utf-8").split()
+    assert listed == sorted(f"{stem}{suffix}" for stem in sources for suffix in (".dot", ".svg")), REGENERATE
 
 
 def test_diagrams_readme_explains_every_file(sources):
@@ -155,16 +157,27 @@ def test_counterexample_is_drawn_with_numbered_steps():
 
 # -- the command ------------------------------------------------------------------------------
 
-def test_diagrams_command_writes_dot_and_svg_and_drops_stale_files(tmp_path, capsys):
-    (tmp_path / "machine_gone.dot").write_text("digraph {}")
+def test_diagrams_command_writes_dot_and_svg_and_drops_only_its_own_stale_files(tmp_path, capsys):
+    (tmp_path / "machine_mine.dot").write_text("digraph {}")          # the user's, matching the names
+    (tmp_path / "machine_gone.dot").write_text("digraph {}")          # an earlier run's, listed by it
+    (tmp_path / LEDGER).write_text("machine_gone.dot\n")
     (tmp_path / "notes.txt").write_text("kept")
     assert main(["diagrams", "--out", str(tmp_path)]) == 0
     assert "wrote" in capsys.readouterr().out
     dots = {p.stem for p in tmp_path.glob("*.dot")}
-    assert "machine_protection" in dots and "machine_gone" not in dots
+    assert "machine_protection" in dots and "machine_gone" not in dots and "machine_mine" in dots
     assert (tmp_path / "notes.txt").exists()
+    assert "machine_protection.svg" in (tmp_path / LEDGER).read_text().split()
     for svg in tmp_path.glob("*.svg"):
         assert ET.parse(svg).getroot().tag.endswith("svg")
+
+
+def test_diagrams_without_graphviz_say_which_package_to_install_and_write_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert main(["diagrams", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "install the graphviz package" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_write_diagrams_returns_the_paths(tmp_path):

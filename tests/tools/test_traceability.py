@@ -9,8 +9,7 @@ import pytest
 from hvr_model.specs.catalogue import ALL_PROPERTIES
 from hvr_model.specs.requirements import CatalogueError, load_catalogue, parse_catalogue
 from hvr_model.tools.cli import main
-from hvr_model.tools.traceability import (DEFAULT_OUT, TraceabilityError, build, problems, render_html,
-                                          render_markdown, write_atomic)
+from hvr_model.tools.traceability import DEFAULT_OUT, TraceabilityError, build, problems, render_html, render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 REGENERATE = "regenerate it with: hvr-model traceability (then commit specs/traceability.md)"
@@ -151,25 +150,16 @@ def test_writing_replaces_the_file_whole_and_leaves_no_temporary(tmp_path, text)
     assert [p.name for p in tmp_path.iterdir()] == ["t.md"]
 
 
-@pytest.mark.parametrize("where", ["missing/t.md", "folder"], ids=["no such folder", "a directory"])
-def test_an_unwritable_path_exits_2_with_a_named_error(tmp_path, where, capsys):
+def test_a_folder_as_the_table_exits_2_with_a_named_error_and_writes_nothing(tmp_path, capsys):
     (tmp_path / "folder").mkdir()
-    out = tmp_path / where
-    assert main(["traceability", "--out", str(out)]) == 2
+    assert main(["traceability", "--out", str(tmp_path / "folder")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"hvr-model: error: {out}: ") and "Traceback" not in err
-    assert ("cannot write" if where.startswith("missing") else "not a regular file") in err
+    assert err.startswith(f"hvr-model: error: --out: {tmp_path / 'folder'} is a folder") and "Traceback" not in err
     assert [p.name for p in tmp_path.rglob("*")] == ["folder"]     # no temporary file left behind
 
 
-def test_write_atomic_refuses_a_directory_a_link_and_a_read_only_file(tmp_path):
-    with pytest.raises(TraceabilityError, match="not a regular file"):
-        write_atomic(tmp_path, "x")
-    (tmp_path / "real.md").write_text("kept")
-    (tmp_path / "link.md").symlink_to(tmp_path / "real.md")
-    with pytest.raises(TraceabilityError, match="not a regular file"):
-        write_atomic(tmp_path / "link.md", "x")
-    (tmp_path / "real.md").chmod(0o444)
-    with pytest.raises(TraceabilityError, match="read-only"):
-        write_atomic(tmp_path / "real.md", "x")
-    assert (tmp_path / "real.md").read_text() == "kept" and (tmp_path / "link.md").is_symlink()
+def test_a_missing_folder_is_made_for_the_table(tmp_path, text):
+    assert main(["traceability", "--out", str(tmp_path / "new" / "t.md")]) == 0
+    assert (tmp_path / "new" / "t.md").read_text(encoding="utf-8") == text
+
+
