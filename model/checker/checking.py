@@ -102,8 +102,9 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
         With ``workers``: a predicate raised in a worker (in one process the claim's verdict is ``error``).
     """
     started = time.perf_counter()
-    properties = _validated(properties)
+    claimed = _validated(properties)
     context = _Context(model)
+    properties, broken = _screened(claimed, context.config)
     if workers:
         run = explore_parallel(make_model or (lambda: model), safety_checks(properties, symmetry), workers=workers,
                                backend=backend, ray_address=ray_address, max_states=max_states,
@@ -120,7 +121,29 @@ def check(model: Any, properties: Sequence, *, max_states: int | None = None,
         run, results = _check_graph(model, properties, context, max_states=max_states, progress=progress,
                                     canonical=_canonical(model, symmetry), max_memory=max_memory, started=started)
     results = settle(properties, results, run.complete, context)
-    return CheckResult(model, run, results, time.perf_counter() - started)
+    decided = {r.name: r for r in results} | broken
+    return CheckResult(model, run, [decided[p.name] for p in claimed], time.perf_counter() - started)
+
+
+def _screened(properties: list, config) -> tuple[list, dict[str, PropertyResult]]:
+    """The claims whose own set-up runs (``applies``, ``for_each``), and an ``error`` result for each other.
+
+    A claim's applicability test or instance list is spec code like its predicate: when it
+    raises, that claim is an error of the spec and the rest of the check goes on.
+    """
+    sound, broken = [], {}
+    for p in properties:
+        try:
+            if p.applies_to(config):
+                p.inapplicable_reason(config)
+                if isinstance(p, LivenessClaim):
+                    p.instances(config)
+        except Exception as exc:  # noqa: BLE001 -- any exception of spec code is the spec's bug
+            broken[p.name] = result(p, "error", reason=f"its applies/for_each raised {type(exc).__name__}: "
+                                                       f"{exc} (a bug in the spec, not a violation)")
+        else:
+            sound.append(p)
+    return sound, broken
 
 
 def _check_graph(model, properties, context: _Context, *, progress, canonical, started, **options):

@@ -166,6 +166,8 @@ class LivenessClaim(_Named):
     def __post_init__(self) -> None:
         for name in ("weak", "strong", "unless"):
             object.__setattr__(self, name, _events(self.name, getattr(self, name)))
+        if self.for_each is not None and not callable(self.for_each):
+            raise TypeError(f"{self.name}: for_each must be a function config -> values, got {self.for_each!r}")
 
 
 @dataclass(frozen=True)

@@ -321,8 +321,32 @@ _PLAN_FAILOVER = {"start_planned_recovery_plan": "planned_failover",
                   "start_test_recovery_plan": "test_failover"}
 
 
+#: What a running plan needs besides each VM's failover, by the post action that needs it (None: always).
+_PLAN_STEPS = {None: ("complete_shutdown_step", "complete_failover_step", "complete_boot_group",
+                      "close_recovery_plan"),
+               "manual": ("confirm_manual_action",), "script": ("group_script_succeeds",)}
+
+
+def _check_plan_steps(config: Config) -> None:
+    """A plan in scope must be able to end: its steps, and starting each of its VMs, are not excluded."""
+    if not config.plan or all(start in config.exclude for start in _PLAN_FAILOVER):
+        return
+    actions = {None} | {group.post_action for group in config.plan}
+    for action, events in _PLAN_STEPS.items():
+        for event in events:
+            if action in actions and event in config.exclude:
+                raise ConfigError(f"exclude: the recovery plan needs {event} to finish"
+                                  + (f" (a group has post_action = {action!r})" if action else "")
+                                  + "; exclude the plan's start events too, or keep it")
+    for i, vm in enumerate(config.vms):
+        if config.group_of(i) is not None and ("start_vm" in config.exclude or "start_vm" in vm.exclude):
+            raise ConfigError(f"exclude: VM {excerpt(vm.name)} of the recovery plan excludes start_vm, so its boot "
+                              "group could never complete; exclude the plan's start events too, or keep it")
+
+
 def _check_plan_scope(config: Config) -> None:
-    """A plan kind stays in scope only if every VM of the plan takes its failover."""
+    """A plan kind stays in scope only if every VM of the plan takes its failover, and the plan can end."""
+    _check_plan_steps(config)
     for start, failover in _PLAN_FAILOVER.items():
         if start in config.exclude or not config.plan:
             continue

@@ -4,7 +4,8 @@ from enum import StrEnum
 import pytest
 
 from hvr_model.checker import (Always, AlwaysStep, BoundEvent, GraphClaim, ModelError, Participant, Sometimes,
-                               SometimesStep, SynchronousProduct, TableError, check, compile_table, transition)
+                               LeadsTo, SometimesStep, SynchronousProduct, TableError, check, compile_table,
+                               transition)
 from hvr_model.checker import MachineSpec
 from hvr_model.checker.product import Args
 
@@ -187,3 +188,25 @@ def test_a_witness_that_names_no_reachability_claim_is_refused():
     typo = Always("below_limit", (), "", lambda n, c: True, witness="reaches_limt")
     with pytest.raises(ValueError, match="below_limit \\(witness 'reaches_limt'\\)"):
         check(Counter(), [typo, REACHES])
+
+
+def _raise(config):
+    raise KeyError("no such feature")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Always("broken_applies", (), "its applies raises", lambda n, c: True, applies=_raise),
+    lambda: LeadsTo("broken_for_each", (), "its for_each raises", lambda n, c, x: True, lambda n, c, x: True,
+                    for_each=_raise),
+], ids=["applies", "for_each"])
+def test_a_claim_whose_setup_raises_is_an_error_and_the_others_are_decided(make):
+    claim = make()
+    result = check(Counter(), [claim, Always("small", (), "n stays small", lambda n, c: n <= 3)])
+    verdicts = {r.name: (r.verdict, r.reason) for r in result.results}
+    assert verdicts[claim.name][0] == "error" and "KeyError" in verdicts[claim.name][1]
+    assert verdicts["small"][0] == "holds" and result.verdict == "error"
+
+
+def test_a_for_each_that_is_no_function_is_refused_when_the_claim_is_built():
+    with pytest.raises(TypeError, match="for_each must be a function"):
+        LeadsTo("l", (), "d", lambda n, c: True, lambda n, c: True, for_each=42)

@@ -110,6 +110,10 @@ def test_progress_is_shown_on_stderr():
     ('name = "x"\nvms = [{name = "a"}]\n[recovery_plan]\ngroups = [{vms = ["b"]}]\n',
      "recovery_plan.groups[0].vms[0]: unknown VM"),
     ('name = "x"\nvms = [\n', "not valid TOML"),
+    ('name = "x"\nvms = [{name = "a"}]\nexclude = ["confirm_manual_action"]\n[recovery_plan]\n'
+     'groups = [{vms = ["a"], post_action = "manual"}]\n', "the recovery plan needs confirm_manual_action"),
+    ('name = "x"\nvms = [{name = "a", exclude = ["start_vm"]}]\n[recovery_plan]\ngroups = [{vms = ["a"]}]\n',
+     "excludes start_vm, so its boot group could never complete"),
 ])
 def test_bad_config_is_refused_naming_the_key_with_exit_2(tmp_path, toml, key):
     path = tmp_path / "bad.toml"
