@@ -70,7 +70,7 @@ def bench_apply(blocks: list[bytes], block_size: int, repeat: int) -> dict[str, 
     credential = hrl.Credential(SERVER, b"bench-key-" * 4, "kerberos")
     policy = hrl.ReplicaServerPolicy({SERVER: credential},
                                      (hrl.AuthorizationEntry(SERVER, "/replica", "bench"),))
-    writer = hrl.LogWriter(VM, DISK, SERVER, block_size)
+    writer = hrl.LogWriter(VM, DISK, SERVER, block_size, relationship=1, generation=1)
     for index, data in enumerate(blocks):
         writer.record(index, data)
     log = writer.switch()
@@ -79,7 +79,7 @@ def bench_apply(blocks: list[bytes], block_size: int, repeat: int) -> dict[str, 
 
     def accept(wire: bytes) -> hrl.ReplicationLog:
         return hrl.accept(wire, policy=policy, vm=VM, disk=DISK, block_size=block_size,
-                          last_applied_id=0)
+                          blocks=len(blocks), relationship=1, generation=1, last_applied_id=0)
 
     def merge(accepted: hrl.ReplicationLog) -> ReplicaVm:
         return replica.apply({DISK: [(e.block, e.data) for e in accepted.entries]})

@@ -11,6 +11,9 @@ This layer is what the state machines' data configurations run underneath:
   recovery points (:class:`ReplicaVm`; REQ-14, 15);
 - :mod:`.resync`: resynchronization by chunk checksums (:func:`resync_disk`,
   :class:`ResyncReport`; REQ-18);
+- :mod:`.sessions`: the replication relationship and generation every log is
+  bound to, so a recorded log of an earlier chain is never applied again, and
+  the replay of a recorded delta (REQ-16, 18, 28, 35-37);
 - :mod:`.replicated_vm`, :mod:`.failover` and :mod:`.values`: the replicated-VM
   data path, :class:`ReplicatedVm`, which runs initial replication, delta
   cycles, resync, failover, commit, reverse replication and failback.

@@ -20,8 +20,8 @@ class FailoverOperations:
     They work on the state ``ReplicatedVm`` keeps (``images``, ``source``,
     ``history``, ``replica``, ``writers``, ``phase``, ...) and use its
     ``replicate``, ``replica_disks``, ``source_disks``, ``applied_seq``,
-    ``disable_protection``, ``_require``, ``_start_tracking`` and
-    ``_writes_before_open_logs``.
+    ``disable_protection``, ``_require``, ``_start_tracking`` (which starts a new
+    generation) and ``_writes_before_open_logs``, and set ``replica_generation``.
     """
 
     def shutdown(self) -> None:
@@ -100,7 +100,9 @@ class FailoverOperations:
         self._require("committed")
         self.replica = ReplicaVm.seeded(self.images[self.target], self.retention)
         if self.last_failover.kind == "planned" and not self.last_failover.lost_writes:
-            # Both sides matched at the failover; what the VM wrote since is in the tracked logs.
+            # Both sides matched at the failover; what the VM wrote since is in the tracked logs,
+            # of the generation the failover started: the only one the new replica accepts.
+            self.replica_generation = self.generation
             self.point_seq = {0: self._writes_before_open_logs()}
             self.phase = "delta"
             return True

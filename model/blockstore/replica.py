@@ -97,7 +97,21 @@ class ReplicaVm:
         All disks move to the new point together (REQ-12). ``crash_after`` simulates a crash
         after that many block writes: :class:`ApplyInterrupted` is raised and, since nothing was
         published, ``self`` still holds the previous point.
+
+        Raises
+        ------
+        ValueError
+            A disk or block index outside the replica, or data that is not one block, before
+            anything is staged (the replica's own check, behind the log acceptance that
+            refuses such a log first: a bad index never reaches a disk image).
+
+        >>> r = ReplicaVm.seeded((DiskImage.blank(2, 2),))
+        >>> r.apply({0: [(2, b"zz")]})
+        Traceback (most recent call last):
+        ValueError: disk 0 has blocks 0..1, a write names block 2
         """
+        writes = {disk: list(entries) for disk, entries in writes.items()}
+        self._check_writes(writes)
         staged, undo, done = list(self.disks), [], 0
         for disk, entries in sorted(writes.items()):
             overwritten: dict[int, bytes | None] = {}
@@ -113,6 +127,19 @@ class ReplicaVm:
             undo += [(disk, block, old) for block, old in overwritten.items()]
         point = RecoveryPoint(self.points[-1].point_id + 1, app_consistent, UndoLog.of(undo))
         return self._trimmed(replace(self, disks=tuple(staged), points=self.points + (point,)))
+
+    def _check_writes(self, writes: Mapping[int, list[tuple[int, bytes]]]) -> None:
+        for disk, entries in writes.items():
+            if not (isinstance(disk, int) and 0 <= disk < len(self.disks)):
+                raise ValueError(f"the replica has disks 0..{len(self.disks) - 1}, a write names disk {disk!r}")
+            image = self.disks[disk]
+            for block, data in entries:
+                if not (isinstance(block, int) and 0 <= block < len(image.blocks)):
+                    raise ValueError(f"disk {disk} has blocks 0..{len(image.blocks) - 1}, "
+                                     f"a write names block {block!r}")
+                if len(data) != image.block_size:
+                    raise ValueError(f"disk {disk} has {image.block_size}-byte blocks, "
+                                     f"a write to block {block} holds {len(data)} bytes")
 
     def _trimmed(self, replica: "ReplicaVm") -> "ReplicaVm":
         keep = replica.points[-(replica.retention + 1):]

@@ -8,10 +8,12 @@ recovery point), resynchronization by chunk checksums, planned and unplanned
 failover with the writes lost reported exactly, commit, reverse replication and
 failback. Other implementations compare their disk contents with it.
 
-The roles-swapping operations (failover, commit, reverse replication) are in
-:mod:`hvr_model.blockstore.failover`; the values handed out (:class:`GuestWrite`,
-:class:`FailoverReport`, :class:`Host`, :class:`DataPathError`) in
-:mod:`hvr_model.blockstore.values`.
+Every log is bound to the VM's replication relationship and its generation, so a
+recorded log of an earlier chain is never applied again
+(:mod:`hvr_model.blockstore.sessions`). The roles-swapping operations (failover,
+commit, reverse replication) are in :mod:`hvr_model.blockstore.failover`; the
+values handed out (:class:`GuestWrite`, :class:`FailoverReport`, :class:`Host`,
+:class:`DataPathError`) in :mod:`hvr_model.blockstore.values`.
 
 >>> vm = ReplicatedVm("web", disks=2, blocks=4, block_size=8)
 >>> w1 = vm.write(0, 1, b"AAAAAAAA")
@@ -37,6 +39,7 @@ from .disk import DiskImage
 from .failover import FailoverOperations
 from .replica import ReplicaVm
 from .resync import ResyncReport, resync_disk
+from .sessions import SessionOperations, log_contents, relationship_id
 from .values import DataPathError, FailoverReport, GuestWrite, Host
 
 __all__ = ["GuestWrite", "FailoverReport", "ReplicatedVm", "DataPathError", "Host"]
@@ -67,7 +70,7 @@ def _relative_logs(writers, applied) -> tuple:
 
 
 @dataclass(eq=False)
-class ReplicatedVm(FailoverOperations):
+class ReplicatedVm(FailoverOperations, SessionOperations):
     name: str
     disks: int = 1
     blocks: int = 16
@@ -76,10 +79,17 @@ class ReplicatedVm(FailoverOperations):
     app_consistent_every: int = 0
     authentication: str = "kerberos"
     hosts: tuple[Host, Host] | None = None
+    #: Keep the first delta of each generation as it crossed the wire, as an eavesdropper on
+    #: the link would, for :meth:`receive_replayed_delta` (off: nothing is kept).
+    wiretap: bool = False
     phase: str = field(default="unprotected", init=False)
 
     def __post_init__(self):
         self.hosts = self.hosts or _default_hosts(self.authentication)
+        self.relationship = relationship_id(self.name, self.hosts[PRIMARY].server, self.hosts[RECOVERY].server)
+        self.generation = 0             # the last generation started; never goes back
+        self.replica_generation = 0     # the generation whose logs the replica accepts
+        self.recorded: tuple = ()       # wiretap: (wire bytes, logs) of the last first delta sent
         blank = DiskImage.blank(self.blocks, self.block_size)
         self.images = [(blank,) * self.disks, (blank,) * self.disks]   # per site
         self.source, self.running, self.cycles = PRIMARY, True, 0
@@ -125,7 +135,10 @@ class ReplicatedVm(FailoverOperations):
 
         Log and recovery-point ids only ever grow; behaviour depends on them only relative to
         the last log applied, so the key keeps ids relative (otherwise every cycle would make
-        a new state and no bounded model would be finite).
+        a new state and no bounded model would be finite). Generations only ever grow too and
+        are only compared with each other (a new one is above all): the key keeps the rank of
+        each generation held (the replica's, the trackers', the old source's, the recorded
+        delta's) among them, so repeated resyncs do not make new states either.
         """
         cycle = self.cycles % self.app_consistent_every if self.app_consistent_every else 0
         before = self._old_history if self.phase == "failed_over" else None
@@ -137,9 +150,11 @@ class ReplicatedVm(FailoverOperations):
             old_logs = (_relative_logs(old_writers, old_applied), old_phase)
         # chosen_point is -1 (latest), -2, ...: kept as its distance from the latest, because
         # Python hashes -1 and -2 alike and fingerprinting searches key states by their hash.
+        recorded = self.recorded and tuple(log_contents(log) for log in self.recorded[1])
         return (self.phase, self.source, self.running, tuple(self.images), tuple(self.history),
                 self._replica_key(), self.snapshot, tuple(self.copied), writers, failover,
-                -1 - self.chosen_point, cycle, before, old_logs, tuple(c for _, c in self.held), self.refusal)
+                -1 - self.chosen_point, cycle, before, old_logs, tuple(c for _, c in self.held), self.refusal,
+                self.relationship, self._generation_ranks(), recorded)
 
     def _replica_key(self) -> tuple | None:
         if self.replica is None:
@@ -197,8 +212,11 @@ class ReplicatedVm(FailoverOperations):
         self.copied, self.replica, self.phase = [], None, "initial_replication"
 
     def _start_tracking(self) -> None:
+        """New trackers, log ids from 1: the chain restarts, so in a new generation."""
         server = self.hosts[self.source].server
-        self.writers = [hrl.LogWriter(self.name, d, server, self.block_size) for d in range(self.disks)]
+        self.generation += 1
+        self.writers = [hrl.LogWriter(self.name, d, server, self.block_size, relationship=self.relationship,
+                                      generation=self.generation) for d in range(self.disks)]
         self.last_applied = [0] * self.disks
 
     def copy_next_disk(self) -> int:
@@ -225,6 +243,7 @@ class ReplicatedVm(FailoverOperations):
         if len(self.copied) != self.disks:
             raise DataPathError("initial replication is complete only when every disk is copied")
         self.replica = ReplicaVm.seeded(self.images[self.target], self.retention)
+        self.replica_generation = self.generation
         self.point_seq = {0: self._writes_before_open_logs()}
         self.snapshot, self.phase = None, "delta"
         held, self.held = self.held, ()
@@ -240,7 +259,9 @@ class ReplicatedVm(FailoverOperations):
         self._require("initial_replication")
         logs = [w.switch() for w in self.writers]
         sent = sum(len(log.entries) for log in logs)
-        self.held += ((tuple(hrl.encode(log, self.hosts[self.source].credential) for log in logs), sent),)
+        wire = [hrl.encode(log, self.hosts[self.source].credential) for log in logs]
+        self._tap(wire, logs)
+        self.held += ((tuple(wire), sent),)
         return sent
 
     def _writes_before_open_logs(self) -> int:
@@ -256,6 +277,7 @@ class ReplicatedVm(FailoverOperations):
         consistent = bool(self.app_consistent_every) and self.cycles % self.app_consistent_every == 0
         logs = [w.switch(app_consistent=consistent) for w in self.writers]
         wire = [hrl.encode(log, self.hosts[self.source].credential) for log in logs]
+        self._tap(wire, logs)
         return self.receive(wire, app_consistent=consistent)
 
     def replicate_corrupted(self) -> hrl.LogRejected:
@@ -293,7 +315,8 @@ class ReplicatedVm(FailoverOperations):
     def accept_log(self, disk: int, data: bytes) -> hrl.ReplicationLog:
         """The replica host's checks of one disk's log (see :func:`hrl.accept`)."""
         return hrl.accept(data, policy=self.hosts[self.target].policy, vm=self.name, disk=disk,
-                          block_size=self.block_size, last_applied_id=self.last_applied[disk])
+                          block_size=self.block_size, blocks=self.blocks, relationship=self.relationship,
+                          generation=self.replica_generation, last_applied_id=self.last_applied[disk])
 
     def _merge(self, writes, accepted, app_consistent: bool) -> int:
         held, shipped = self.applied_seq(), sum(len(e) for e in writes.values())
@@ -338,5 +361,6 @@ class ReplicatedVm(FailoverOperations):
         self.replica = ReplicaVm(tuple(disks), (), self.retention).reset_points()
         self.point_seq = {0: len(self.history)}
         self._start_tracking()
+        self.replica_generation = self.generation      # logs of every earlier chain are stale now
         self.phase = "delta"
         return reports

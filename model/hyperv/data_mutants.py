@@ -94,7 +94,8 @@ def _enable_without_snapshot(self):
 def _restart_trackers(data):
     """Broken resume: change tracking starts afresh with empty logs (same log ids, so the chain holds)."""
     server = data.hosts[data.source].server
-    data.writers = [hrl.LogWriter(data.name, d, server, data.block_size, first_log_id=w.open_log.header.log_id)
+    data.writers = [hrl.LogWriter(data.name, d, server, data.block_size, first_log_id=w.open_log.header.log_id,
+                                  relationship=data.relationship, generation=w.generation)
                     for d, w in enumerate(data.writers)]
 
 

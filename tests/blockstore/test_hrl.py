@@ -27,10 +27,14 @@ OUTSIDER_KEY = Credential(OUTSIDER, bytes(range(100, 132)), "certificate")
 CONTOSO = AuthorizationEntry("*.contoso.com", "/replica/contoso", "dc-east")
 POLICY = ReplicaServerPolicy({SERVER: KEY, OUTSIDER: OUTSIDER_KEY}, (CONTOSO,))
 WRITES = ((3, b"a" * BLOCK), (7, b"b" * BLOCK), (3, b"c" * BLOCK))
+RELATIONSHIP = 0x5EED_0F_7E1A7104      # the replication relationship of web's disk 0
+GENERATION = 3                          # its current generation on the replica
+DISK_BLOCKS = 2**41                     # blocks of the replica disk: every index the tests write fits
 
 
 def tracker(**overrides) -> LogWriter:
-    args = dict(vm="web", disk=0, source_server=SERVER, block_size=BLOCK) | overrides
+    args = dict(vm="web", disk=0, source_server=SERVER, block_size=BLOCK, relationship=RELATIONSHIP,
+                generation=GENERATION) | overrides
     return LogWriter(**args)
 
 
@@ -43,8 +47,9 @@ def closed_log(writes=WRITES, **overrides) -> ReplicationLog:
 
 def accept_web(data: bytes, last_applied_id: int = 0, policy: ReplicaServerPolicy = POLICY,
                **overrides) -> ReplicationLog:
-    """accept() for the replica of disk 0 of VM web (block size 16)."""
-    target = dict(vm="web", disk=0, block_size=BLOCK) | overrides
+    """accept() for the replica of disk 0 of VM web (block size 16), at generation GENERATION."""
+    target = dict(vm="web", disk=0, block_size=BLOCK, blocks=DISK_BLOCKS, relationship=RELATIONSHIP,
+                  generation=GENERATION) | overrides
     return accept(data, policy=policy, last_applied_id=last_applied_id, **target)
 
 
@@ -285,7 +290,7 @@ def test_log_id_two_ahead_is_refused_as_out_of_sequence():
 
 
 def test_log_naming_another_predecessor_is_refused_as_out_of_sequence():
-    header = LogHeader("web", 0, 2, 0, SERVER, BLOCK)
+    header = LogHeader("web", 0, 2, 0, SERVER, BLOCK, relationship=RELATIONSHIP, generation=GENERATION)
     with pytest.raises(LogOutOfSequence) as info:
         accept_web(encode(ReplicationLog(header, (), closed=True), KEY), last_applied_id=1)
     assert info.value.field == "predecessor_id"

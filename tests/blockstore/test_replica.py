@@ -11,6 +11,7 @@ replaying the guest writes (``replay``, in helpers.py) on blank disks.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -123,6 +124,23 @@ def test_apply_with_a_crash_point_past_the_last_write_completes_like_a_normal_ap
     assert r.apply(DELTA, crash_after=DELTA_WRITES) == r.apply(DELTA)
 
 
+@pytest.mark.parametrize("writes, message", [
+    ({0: [(1, blk("ok")), (N, blk("past"))]}, f"disk 0 has blocks 0..{N - 1}, a write names block {N}"),
+    ({1: [(2**64 - 1, blk("far"))]}, f"disk 1 has blocks 0..{N - 1}, a write names block {2**64 - 1}"),
+    ({0: [(-1, blk("neg"))]}, "a write names block -1"),
+    ({2: [(0, blk("nodisk"))]}, "the replica has disks 0..1, a write names disk 2"),
+    ({0: [(0, b"short")]}, "a write to block 0 holds 5 bytes"),
+])
+def test_apply_refuses_a_write_outside_the_replica_before_staging_anything(writes, message):
+    """Defence in depth behind the log checks: a bad index is a clear ValueError, never an
+    IndexError or a write to another block (a negative index would wrap around)."""
+    r = _replica_with_history()
+    before = (r.disks, r.points)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        r.apply(writes)
+    assert (r.disks, r.points) == before
+
+
 def test_apply_publishes_a_new_point_holding_every_disks_writes():
     r = _replica_with_history()
     after = r.apply(DELTA)
@@ -141,7 +159,8 @@ def test_crash_during_a_merge_on_the_replica_host_changes_nothing_and_the_log_ap
     vm.write(0, 1, blk("d"))
     before = replica_side(vm)
     wire = sign(vm, switch_all(vm))
-    accepted = [hrl.accept(data, policy=vm.hosts[vm.target].policy, vm="web", disk=d, block_size=B,
+    accepted = [hrl.accept(data, policy=vm.hosts[vm.target].policy, vm="web", disk=d, block_size=B, blocks=N,
+                           relationship=vm.relationship, generation=vm.replica_generation,
                            last_applied_id=vm.last_applied[d]) for d, data in enumerate(wire)]
     writes = {log.header.disk: [(e.block, e.data) for e in log.entries] for log in accepted}
     with pytest.raises(ApplyInterrupted):

@@ -158,7 +158,8 @@ def _outsider_wire(vm: ReplicatedVm, credential: Credential) -> list[bytes]:
     """Chain-correct logs for every disk of ``vm``, written and signed by ``credential``'s server."""
     wire = []
     for disk in range(vm.disks):
-        writer = LogWriter(vm.name, disk, credential.server, B, first_log_id=vm.last_applied[disk] + 1)
+        writer = LogWriter(vm.name, disk, credential.server, B, first_log_id=vm.last_applied[disk] + 1,
+                           relationship=vm.relationship, generation=vm.replica_generation)
         writer.record(3, blk("intruder"))
         wire.append(hrl.encode(writer.switch(), credential))
     return wire
@@ -208,7 +209,8 @@ def test_a_log_sent_for_another_disk_is_refused():
 def test_a_log_for_another_vm_is_refused():
     vm = _delta_with_pending()
     credential = vm.hosts[vm.source].credential
-    other = LogWriter("db", 0, credential.server, B, first_log_id=vm.last_applied[0] + 1)
+    other = LogWriter("db", 0, credential.server, B, first_log_id=vm.last_applied[0] + 1,
+                      relationship=vm.relationship, generation=vm.replica_generation)
     other.record(0, blk("db"))
     wire = sign(vm, switch_all(vm))
     _assert_refused(vm, [hrl.encode(other.switch(), credential), wire[1]], LogForWrongDisk,

@@ -58,18 +58,21 @@ def _read_header(view: memoryview) -> tuple[LogHeader, int]:
     """The header (checksum verified first) and the offset of the first record after it."""
     server, position = _read_preamble(view)
     fields = _take(view, position, _HEADER_FIELDS.size, "header")
-    flags, vm_length, disk, log_id, predecessor_id, block_size = _HEADER_FIELDS.unpack(fields)
+    (flags, vm_length, disk, relationship, generation, log_id, predecessor_id,
+     block_size) = _HEADER_FIELDS.unpack(fields)
     position += _HEADER_FIELDS.size
     raw_vm = _take(view, position, vm_length, "header")
     position += vm_length
     _verify(view[:position], _take(view, position, _CHECKSUM.size, "header"), "header")
     vm = _decode_name(raw_vm, "VM")
     problem = (f"unknown header flags {flags:#04x}" if flags & ~_APP_CONSISTENT
-               else _header_problem(vm, disk, log_id, predecessor_id, server, block_size))
+               else _header_problem(vm, disk, log_id, predecessor_id, server, block_size,
+                                    relationship, generation))
     if problem is not None:
         raise LogCorrupted(f"invalid header: {problem}", field="header")
     header = LogHeader(vm, disk, log_id, predecessor_id, server, block_size,
-                       app_consistent=bool(flags & _APP_CONSISTENT))
+                       app_consistent=bool(flags & _APP_CONSISTENT), relationship=relationship,
+                       generation=generation)
     return header, position + _CHECKSUM.size
 
 
@@ -139,7 +142,7 @@ def decode(data: bytes, *, allow_open: bool = False) -> ReplicationLog:
 
     >>> from hvr_model.blockstore.hrl import Credential, LogWriter, encode
     >>> key = Credential("hv1.contoso.com", b"s" * 32, "kerberos")
-    >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=4)
+    >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=4, relationship=7, generation=1)
     >>> tracker.record(1, b"abcd")
     >>> decode(encode(tracker.open_log, key))
     Traceback (most recent call last):

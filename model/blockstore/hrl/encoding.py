@@ -31,8 +31,8 @@ def _header_record(header: LogHeader) -> bytes:
     flags = _APP_CONSISTENT if header.app_consistent else 0
     body = b"".join((
         _PREAMBLE.pack(MAGIC, VERSION, len(server)), server,
-        _HEADER_FIELDS.pack(flags, len(vm), header.disk, header.log_id,
-                            header.predecessor_id, header.block_size),
+        _HEADER_FIELDS.pack(flags, len(vm), header.disk, header.relationship, header.generation,
+                            header.log_id, header.predecessor_id, header.block_size),
         vm))
     return body + _checksum(body)
 
@@ -65,10 +65,10 @@ def encode(log: ReplicationLog, credential: Credential) -> bytes:
     Raises ValueError when the credential is not the log's source server's.
 
     >>> key = Credential("hv1.contoso.com", b"s" * 32, "kerberos")
-    >>> header = LogHeader("web", 0, 1, 0, "hv1.contoso.com", 4)
+    >>> header = LogHeader("web", 0, 1, 0, "hv1.contoso.com", 4, relationship=7, generation=1)
     >>> data = encode(ReplicationLog(header, (LogEntry(9, b"abcd"),), closed=True), key)
     >>> data[:4], len(data)
-    (b'HVRL', 154)
+    (b'HVRL', 170)
     """
     if credential.server != log.header.source_server:
         raise ValueError(f"credential of {credential.server!r} cannot sign a log of "
@@ -94,14 +94,14 @@ class Span(NamedTuple):
 def record_spans(log: ReplicationLog) -> tuple[Span, ...]:
     """The layout :func:`encode` gives ``log``: header, entry metadata and data blocks, end marker, trailer.
 
-    >>> header = LogHeader("web", 0, 1, 0, "hv1.contoso.com", 4)
+    >>> header = LogHeader("web", 0, 1, 0, "hv1.contoso.com", 4, relationship=7, generation=1)
     >>> for span in record_spans(ReplicationLog(header, (LogEntry(9, b"abcd"),), closed=True)):
     ...     print(span.part, span.start, span.stop, span.entry)
-    header 0 62 None
-    entry metadata 62 86 0
-    data block 86 98 0
-    end marker 98 118 None
-    trailer 118 154 None
+    header 0 78 None
+    entry metadata 78 102 0
+    data block 102 114 0
+    end marker 114 134 None
+    trailer 134 170 None
     """
     spans, position = [], 0
 

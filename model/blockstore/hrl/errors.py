@@ -2,14 +2,16 @@
 
 A refusal changes nothing on the replica (REQ-36); the kinds are the checks of
 REQ-35 (authentication, authorization), REQ-37 (checksums, truncation, end
-marker, chain by id) and the log's destination. The format is the model's own,
+marker, chain by id), the log's destination (VM, disk, relationship, block
+size, every block inside the disk) and its generation (a log recorded before
+the chain restarted, replayed). The format is the model's own,
 inspired by [MS-HRL] (see :mod:`hvr_model.blockstore.hrl`).
 """
 from __future__ import annotations
 
 __all__ = [
     "LogRejected", "LogCorrupted", "LogTruncated", "LogNotClosed", "LogOutOfSequence",
-    "LogForWrongDisk", "LogUnauthorized", "LogAuthenticationFailed",
+    "LogStaleGeneration", "LogForWrongDisk", "LogUnauthorized", "LogAuthenticationFailed",
 ]
 
 
@@ -45,8 +47,19 @@ class LogOutOfSequence(LogRejected):
     """The log does not continue the replica's chain: replayed, reordered or after a gap."""
 
 
+class LogStaleGeneration(LogRejected):
+    """The log belongs to another generation of the replication relationship.
+
+    Ids restart at 1 whenever a new generation starts (protection enabled again,
+    a resync, reverse replication), so an authentic log of an earlier generation
+    can carry exactly the id the replica expects next: only its generation tells
+    the replay apart. A generation the replica has not reached is refused too.
+    """
+
+
 class LogForWrongDisk(LogRejected):
-    """The log was written for another VM, another disk or another block size."""
+    """The log was written for another VM, disk, relationship or block size, or names a block
+    outside the disk."""
 
 
 class LogUnauthorized(LogRejected):

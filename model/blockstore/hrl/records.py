@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 __all__ = ["MAGIC", "VERSION", "LogEntry", "LogHeader", "ReplicationLog"]
 
 MAGIC = b"HVRL"
-VERSION = 1
+#: Version 2 added the relationship and its generation to the header (version 1 logs are refused).
+VERSION = 2
 
-_PREAMBLE = struct.Struct("<4sHH")          # magic, version, server name length
-_HEADER_FIELDS = struct.Struct("<BxHIQQI")  # flags, VM name length, disk, log id, predecessor, block size
+_PREAMBLE = struct.Struct("<4sHH")              # magic, version, server name length
+#: flags, VM name length, disk, relationship, generation, log id, predecessor, block size
+_HEADER_FIELDS = struct.Struct("<BxHIQQQQI")
 _CHECKSUM = struct.Struct("<Q")             # xxh3-64
 _ENTRY = struct.Struct("<4sQI")             # tag, block index, length
 _END = struct.Struct("<4sQ")                # tag, number of entries
@@ -60,12 +62,15 @@ def _name_problem(what: str, name: object) -> str | None:
     return None
 
 
-def _header_problem(vm, disk, log_id, predecessor_id, source_server, block_size) -> str | None:
+def _header_problem(vm, disk, log_id, predecessor_id, source_server, block_size, relationship,
+                    generation) -> str | None:
     """What is wrong with these header values, or None; shared by LogHeader and decode."""
     checks = (
         _name_problem("vm", vm),
         _name_problem("source_server", source_server),
         None if _is_int_in(disk, 0, _U32) else f"disk must be in 0..{_U32}, got {disk!r}",
+        None if _is_int_in(relationship, 0, _U64) else f"relationship must be in 0..{_U64}, got {relationship!r}",
+        None if _is_int_in(generation, 0, _U64) else f"generation must be in 0..{_U64}, got {generation!r}",
         None if _is_int_in(log_id, 1, _U64) else f"log_id must be in 1..{_U64}, got {log_id!r}",
         None if _is_int_in(block_size, 1, _U32) else f"block_size must be in 1..{_U32}, got {block_size!r}",
     )
@@ -97,11 +102,22 @@ class LogHeader:
     """Which disk a log belongs to, where it sits in the chain and who wrote it.
 
     ``log_id`` starts at 1 for a disk; ``predecessor_id`` is the id of the log
-    it follows, 0 for the first log after the initial copy.
+    it follows, 0 for the first log of a generation.
 
-    >>> LogHeader("web", 0, 2, 1, "hv1.contoso.com", 4096).predecessor_id
+    Parameters
+    ----------
+    relationship : int
+        Keyword only. The replication relationship the log belongs to (a 64-bit
+        id both hosts know; see :func:`hvr_model.blockstore.hrl.accept`).
+    generation : int
+        Keyword only. The relationship's generation: a new one starts whenever
+        the id chain restarts (protection enabled again, a resync, reverse
+        replication), and it never goes back, so a log of an earlier chain can
+        never continue the current one.
+
+    >>> LogHeader("web", 0, 2, 1, "hv1.contoso.com", 4096, relationship=7, generation=1).predecessor_id
     1
-    >>> LogHeader("web", 0, 2, 2, "hv1.contoso.com", 4096)
+    >>> LogHeader("web", 0, 2, 2, "hv1.contoso.com", 4096, relationship=7, generation=1)
     Traceback (most recent call last):
     ValueError: predecessor_id must be in 0..log_id-1 (1), got 2
     """
@@ -113,10 +129,14 @@ class LogHeader:
     source_server: str
     block_size: int
     app_consistent: bool = False
+    _: KW_ONLY
+    relationship: int
+    generation: int
 
     def __post_init__(self) -> None:
         problem = _header_problem(self.vm, self.disk, self.log_id, self.predecessor_id,
-                                  self.source_server, self.block_size)
+                                  self.source_server, self.block_size, self.relationship,
+                                  self.generation)
         if problem is None and not isinstance(self.app_consistent, bool):
             problem = f"app_consistent must be a bool, got {self.app_consistent!r}"
         if problem is not None:
@@ -127,7 +147,7 @@ class LogHeader:
 class ReplicationLog:
     """A log: its header, its entries in write order, and whether its end marker was written.
 
-    >>> header = LogHeader("web", 0, 1, 0, "hv1.contoso.com", 4)
+    >>> header = LogHeader("web", 0, 1, 0, "hv1.contoso.com", 4, relationship=7, generation=1)
     >>> ReplicationLog(header, (LogEntry(0, b"abc"),), closed=True)
     Traceback (most recent call last):
     ValueError: entry 0 (block 0) holds 3 bytes, the block size is 4

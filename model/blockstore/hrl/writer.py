@@ -2,7 +2,9 @@
 
 It records guest writes in the open log and, at each replication interval,
 closes it (end marker) and opens the next, which names the closed one as its
-predecessor: the id chain the replica checks under REQ-37.
+predecessor: the id chain the replica checks under REQ-37. Every log it writes
+carries the replication relationship and the generation the tracker was started
+in, so a log of one chain can never be taken for a log of a later one.
 """
 from __future__ import annotations
 
@@ -16,7 +18,22 @@ __all__ = ["LogWriter"]
 class LogWriter:
     """The change tracker of ONE disk on the primary host: records writes, switches logs.
 
-    >>> tracker = LogWriter("web", 1, "hv1.contoso.com", block_size=2)
+    Parameters
+    ----------
+    vm, disk, source_server, block_size : str, int, str, int
+        What every log's header names: the VM, the disk, the server writing it
+        (whose key signs it) and the block size.
+    first_log_id : int
+        The id of the first log; it names ``first_log_id - 1`` as its predecessor.
+    relationship : int
+        Keyword only: the replication relationship the logs belong to.
+    generation : int
+        Keyword only: the relationship's generation this tracker writes in. Whoever
+        starts a tracker on a restarted chain (ids from 1 again) must give it a
+        generation never used before (:class:`~hvr_model.blockstore.ReplicatedVm`
+        counts them over the VM's lifetime).
+
+    >>> tracker = LogWriter("web", 1, "hv1.contoso.com", block_size=2, relationship=7, generation=1)
     >>> tracker.record(5, b"hi")
     >>> first = tracker.switch(app_consistent=True)
     >>> (first.header.log_id, first.closed, first.header.app_consistent, len(first.entries))
@@ -26,10 +43,16 @@ class LogWriter:
     """
 
     def __init__(self, vm: str, disk: int, source_server: str, block_size: int,
-                 first_log_id: int = 1):
+                 first_log_id: int = 1, *, relationship: int, generation: int):
         predecessor = first_log_id - 1 if _is_int_in(first_log_id, 1, _U64) else first_log_id
-        self._header = LogHeader(vm, disk, first_log_id, predecessor, source_server, block_size)
+        self._header = LogHeader(vm, disk, first_log_id, predecessor, source_server, block_size,
+                                 relationship=relationship, generation=generation)
         self._entries: list[LogEntry] = []
+
+    @property
+    def generation(self) -> int:
+        """The generation every log of this tracker carries."""
+        return self._header.generation
 
     @property
     def open_log(self) -> ReplicationLog:
@@ -41,7 +64,7 @@ class LogWriter:
 
         Raises ValueError when ``block`` is negative or ``data`` is not exactly one block.
 
-        >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=2)
+        >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=2, relationship=7, generation=1)
         >>> tracker.record(0, b"abc")
         Traceback (most recent call last):
         ValueError: a write must be exactly one block (2 bytes), got 3
@@ -55,7 +78,8 @@ class LogWriter:
     def switch(self, app_consistent: bool = False) -> ReplicationLog:
         """Close the open log (end marker) and open the next one; returns the closed log.
 
-        >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=1, first_log_id=5)
+        >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=1, first_log_id=5,
+        ...                     relationship=7, generation=1)
         >>> [tracker.switch().header.log_id for _ in range(3)], tracker.open_log.header.log_id
         ([5, 6, 7], 8)
         """
@@ -69,7 +93,7 @@ class LogWriter:
     def copy(self) -> "LogWriter":
         """An independent tracker in the same state (the model keeps trackers inside its states).
 
-        >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=1)
+        >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=1, relationship=7, generation=1)
         >>> twin = tracker.copy(); twin.record(0, b"x")
         >>> len(tracker.open_log.entries), len(twin.open_log.entries)
         (0, 1)
@@ -81,7 +105,7 @@ class LogWriter:
     def discard(self) -> None:
         """Drop the open log's entries (a resync starts over); its id stays.
 
-        >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=1)
+        >>> tracker = LogWriter("web", 0, "hv1.contoso.com", block_size=1, relationship=7, generation=1)
         >>> tracker.record(0, b"x"); tracker.discard(); tracker.open_log.entries
         ()
         """
