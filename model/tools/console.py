@@ -22,9 +22,9 @@ class ProgressLine:
     :class:`~hvr_model.tools.guard.RunStatus`), which says where an interrupted run was.
     """
 
-    def __init__(self, stream, show: bool = True, status=None):
+    def __init__(self, stream, show: bool = True, status=None, budget: int | None = None):
         self.stream, self.tty, self.last = stream, stream.isatty(), 0.0
-        self.show, self.status = show, status
+        self.show, self.status, self.budget = show, status, budget
 
     def __call__(self, p: Progress | ClaimProgress) -> None:
         if self.status is not None:
@@ -35,13 +35,19 @@ class ProgressLine:
             line, every = f"deciding whole-graph and liveness claims: {p.index}/{p.total} {p.name}", 0
         else:
             line, every = (f"exploring: {p.states:,} states, {p.edges:,} edges, depth {p.depth}, "
-                           f"{p.states_per_second:,.0f} states/s, {resident_bytes() / 2**20:,.0f} MiB"), 5
+                           f"{p.states_per_second:,.0f} states/s, {self._memory()}"), 5
         if self.tty:
             self.stream.write("\r" + line + "\x1b[K")
         elif every == 0 or p.seconds - self.last >= every or self.last == 0:
             self.stream.write(line + "\n")
             self.last = p.seconds or 1e-9
         self.stream.flush()
+
+    def _memory(self) -> str:
+        """Resident memory, and the share of the budget it is (the exploration stops at 100%)."""
+        held = resident_bytes()
+        share = f" ({held / self.budget:.0%} of the --max-memory budget)" if self.budget else ""
+        return f"{held / 2**20:,.0f} MiB{share}"
 
     def done(self) -> None:
         if self.tty and self.show:
