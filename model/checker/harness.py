@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from .checking import LabelAction
+from .runtime import raise_if_interrupted
 from .properties import Always, AlwaysStep
 
 __all__ = ["Observer", "state_machine"]
@@ -107,6 +108,7 @@ def state_machine(model: Any, *, invariants: Sequence[Always] = (), step_claims:
         @precondition(lambda self: bool(self.enabled()))
         @rule(data=st.data())
         def step(self, data):
+            raise_if_interrupted()      # Ctrl-C may have been lost in a gc callback of Hypothesis
             label, after = _choose(self, data, action)
             before, self.state = self.state, after
             self.labels.append(label)

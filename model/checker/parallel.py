@@ -34,7 +34,7 @@ import numpy as np
 from .errors import SpecError
 from .exploration import Progress
 from .partition import PartitionWorker, owner_of
-from .runtime import resident_bytes
+from .runtime import as_worker_process, resident_bytes
 from .safety import SafetyExploration
 
 __all__ = ["explore_parallel", "BACKENDS", "WorkerError", "require_reachable"]
@@ -195,6 +195,7 @@ def _serve(conn, index: int, workers: int, make_model, make_checks) -> None:
     # A worker only ever holds two levels of acyclic states: the cyclic collector would
     # rescan them all the time for nothing (as the one-process search, it stays paused).
     gc.disable()
+    as_worker_process()
     try:
         worker = PartitionWorker(index, workers, make_model, make_checks)
     except BaseException:  # noqa: BLE001 -- reported to the coordinator at its first call

@@ -43,6 +43,7 @@ from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from ..checker.harness import invariant_message, state_machine
 from ..checker.properties import Always, AlwaysStep
+from ..checker.runtime import as_worker_process
 from ..hyperv.config import Config, load_config  # noqa: F401 -- load_config: used by the docstring example
 from ..hyperv.describe import describe
 from ..hyperv.mutants import system_for
@@ -350,7 +351,7 @@ def _swarm(config: Config, workers: int, options: dict) -> FuzzReport:
     base = options["seed"] or 0
     jobs = [dict(options, examples=share, seed=base + i) for i in range(workers)]
     start = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=as_worker_process) as pool:
         reports = pool.starmap(_fuzz_job, [(config, job) for job in jobs])
     merged = FuzzReport(config, options["profile"], time.perf_counter() - start, [], Counter(), set(), None,
                         options["mutant"])

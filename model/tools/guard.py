@@ -32,6 +32,7 @@ from typing import Callable
 from ..checker.errors import SpecError
 from ..checker.exploration import Progress
 from ..checker.inputs import InputError
+from ..checker.runtime import Terminated, on_interrupt, reset_interrupts
 
 __all__ = ["STATUS", "RunStatus", "Terminated", "guarded", "MEMORY_ADVICE",
            "EXIT_OK", "EXIT_VIOLATED", "EXIT_BAD_INPUT", "EXIT_INCOMPLETE", "EXIT_INTERNAL",
@@ -44,10 +45,6 @@ EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 MEMORY_ADVICE = ("to fit the budget: --symmetry (one state per renaming of interchangeable VMs), "
                  "--safety-only (64-bit fingerprints, no graph), --workers N, fewer VMs or faults or "
                  "smaller [bounds] in the configuration, or a larger --max-memory")
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived: unwinds like Ctrl-C, so staged outputs are removed on the way out."""
 
 
 class RunStatus:
@@ -76,8 +73,10 @@ class RunStatus:
 STATUS = RunStatus()
 
 
-def _terminate(signum, frame) -> None:
-    raise Terminated()
+def _quiet_lost_interrupts(unraisable) -> None:
+    """``sys.unraisablehook``: an interrupt raised inside a gc callback is acted on later, not printed."""
+    if not issubclass(unraisable.exc_type, (KeyboardInterrupt, Terminated)):
+        sys.__unraisablehook__(unraisable)
 
 
 def _say(code: int, kind: str, message: str, as_json: bool) -> int:
@@ -90,10 +89,12 @@ def _say(code: int, kind: str, message: str, as_json: bool) -> int:
 
 def guarded(command: Callable[[], int], *, debug: bool = False, as_json: bool = False) -> int:
     """Run ``command`` and return its exit code, or the code of what stopped it (table above)."""
+    reset_interrupts()
+    sys.unraisablehook = _quiet_lost_interrupts
     try:
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        previous = {signum: signal.signal(signum, on_interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:      # not the main thread (a test calling main): leave signals alone
-        previous = None
+        previous = {}
     try:
         return command()
     except BrokenPipeError:  # the reader went away (e.g. piped into head): not an error of ours
@@ -120,5 +121,6 @@ def guarded(command: Callable[[], int], *, debug: bool = False, as_json: bool = 
         return _say(EXIT_INTERNAL, "internal error", f"{type(exc).__name__}: {str(exc)[:500]}"
                     + ("" if debug else " (run with --debug for the traceback)"), as_json)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sys.unraisablehook = sys.__unraisablehook__
