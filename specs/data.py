@@ -20,10 +20,10 @@ from hvr_model.hyperv.views import link_up, reachable, source_site
 
 from hvr_model.checker.properties import Always, AlwaysStep, Sometimes, SometimesStep
 
-from .applicability import has_data, when
+from .applicability import has_data, has_fault, when
 
 __all__ = ["replay", "source_disks_replay_their_history", "replica_points_are_history_prefixes",
-           "no_change_lost_before_it_is_sent", "PROPERTIES"]
+           "no_change_lost_before_it_is_sent", "replayed_log_is_never_applied", "PROPERTIES"]
 
 
 _has_data = has_data
@@ -183,6 +183,32 @@ def _points(replica) -> list:
     return [replica.point_disks(i) for i in range(len(replica.points))]
 
 
+def replayed_log_is_never_applied(before, after, args, config) -> bool:
+    """A recorded authentic log sent again is refused: the replica stays byte for byte as it was
+    and so does its chain (last log applied, generation), so the next genuine delta still applies
+    (REQ-36, 37). Ids and generations are compared relative to the trackers, as the state keeps
+    them (:meth:`~hvr_model.blockstore.ReplicatedVm.replica_chain`)."""
+    b, a = before.vms[args.vm].data, after.vms[args.vm].data
+    if b is None or b.replica is None:
+        return True
+    return (a.replica is not None and _points(a.replica) == _points(b.replica)
+            and a.replica_chain() == b.replica_chain())
+
+
+_replays_logs = has_data & has_fault("log_replay")
+
+
+def _earlier_generation_replayed(before, after, args, config) -> bool:
+    """The replayed delta is of an earlier generation and its ids are the ones the restarted chain
+    expects next: what only the generation check refuses."""
+    d = before.vms[args.vm].data
+    if d is None or not d.recorded or d.replica is None:
+        return False
+    logs = d.recorded[1]
+    return (logs[0].header.generation != d.replica_generation
+            and all(log.header.log_id == last + 1 for log, last in zip(logs, d.last_applied)))
+
+
 PROPERTIES = (
     Always("data_path_follows_the_protocol", ("REQ-08", "REQ-10"),
            "Every step of the protocol is one the reference block store can carry out on its bytes.",
@@ -243,4 +269,14 @@ PROPERTIES = (
                "A log damaged in transit is refused; the replica stays byte for byte as it was.",
                frozenset({"receive_corrupted_log"}), corrupted_log_is_never_applied,
                witness="replicated_write_reaches_replica", applies=_has_data),
+    AlwaysStep("replayed_log_is_never_applied", ("REQ-36", "REQ-37"),
+               "A recorded authentic log replayed to the replica, of an earlier generation or already "
+               "applied, is refused: the replica and its chain stay as they were, so the next genuine "
+               "delta still applies.",
+               frozenset({"receive_replayed_log"}), replayed_log_is_never_applied,
+               witness="earlier_generation_log_replayed", applies=_replays_logs),
+    SometimesStep("earlier_generation_log_replayed", ("REQ-36", "REQ-37"),
+                  "A log of an earlier generation is replayed just when its ids continue the restarted "
+                  "chain (after a resync or a reverse replication): only its generation tells it apart.",
+                  frozenset({"receive_replayed_log"}), _earlier_generation_replayed, applies=_replays_logs),
 )

@@ -39,7 +39,7 @@ from .disk import DiskImage
 from .failover import FailoverOperations
 from .replica import ReplicaVm
 from .resync import ResyncReport, resync_disk
-from .sessions import SessionOperations, log_contents, relationship_id
+from .sessions import SessionOperations, recorded_key, relationship_id
 from .values import DataPathError, FailoverReport, GuestWrite, Host
 
 __all__ = ["GuestWrite", "FailoverReport", "ReplicatedVm", "DataPathError", "Host"]
@@ -150,7 +150,7 @@ class ReplicatedVm(FailoverOperations, SessionOperations):
             old_logs = (_relative_logs(old_writers, old_applied), old_phase)
         # chosen_point is -1 (latest), -2, ...: kept as its distance from the latest, because
         # Python hashes -1 and -2 alike and fingerprinting searches key states by their hash.
-        recorded = self.recorded and tuple(log_contents(log) for log in self.recorded[1])
+        recorded = self.recorded and recorded_key(self.recorded[1], self.last_applied)
         return (self.phase, self.source, self.running, tuple(self.images), tuple(self.history),
                 self._replica_key(), self.snapshot, tuple(self.copied), writers, failover,
                 -1 - self.chosen_point, cycle, before, old_logs, tuple(c for _, c in self.held), self.refusal,

@@ -42,7 +42,7 @@ import hashlib
 from . import hrl
 from .values import DataPathError
 
-__all__ = ["SessionOperations", "relationship_id", "generation_ranks", "log_contents"]
+__all__ = ["SessionOperations", "relationship_id", "generation_ranks", "recorded_key"]
 
 
 def relationship_id(vm: str, primary: str, recovery: str) -> int:
@@ -75,10 +75,17 @@ def generation_ranks(values) -> tuple:
     return tuple(None if v is None else order[v] for v in values)
 
 
-def log_contents(log: hrl.ReplicationLog) -> tuple:
-    """A log's header and entries without its relationship and absolute generation."""
-    h = log.header
-    return (h.disk, h.log_id, h.predecessor_id, h.source_server, h.app_consistent, log.entries)
+def recorded_key(logs, last_applied) -> tuple:
+    """The recorded delta as the key keeps it: per log, its header and entries, with no absolute
+    generation (see :func:`generation_ranks`) and its id relative to the replica's chain.
+
+    A recorded log is the first of its generation (predecessor 0): a replay can continue the
+    chain only while the replica has applied nothing in its generation (relative id 1); once it
+    has, every replay of it is refused by id (0 stands for "at or before the last applied").
+    """
+    return tuple((log.header.disk, max(log.header.log_id - last, 0), log.header.predecessor_id,
+                  log.header.source_server, log.header.app_consistent, log.entries)
+                 for log, last in zip(logs, last_applied))
 
 
 class SessionOperations:
@@ -114,6 +121,13 @@ class SessionOperations:
         except hrl.LogRejected as refusal:
             return refusal
         return None
+
+    def replica_chain(self) -> tuple:
+        """What a log reaching the replica could change, as a value comparable across states:
+        the replica's points (bytes, undo logs, writes held), each disk's chain (the trackers'
+        next id relative to the last applied) and the generations held (as ranks)."""
+        chain = tuple(w.open_log.header.log_id - last for w, last in zip(self.writers, self.last_applied))
+        return self._replica_key(), chain, self._generation_ranks()
 
     def _generation_ranks(self) -> tuple:
         """The ranks of the generations held: the replica's, each tracker's, the old source's

@@ -28,7 +28,7 @@ __all__ = ["Config", "VmConfig", "PlanGroup", "Policy", "Bounds", "DataConfig", 
 
 #: Environment actions a configuration may enable (REQUIREMENTS, "Faults").
 FAULTS = ("site_outage", "vmm_server_outage", "host_crash", "network_partition", "vault_outage",
-          "non_recoverable_error", "group_script_fails", "log_corruption", "offline_disk_change")
+          "non_recoverable_error", "group_script_fails", "log_corruption", "log_replay", "offline_disk_change")
 POST_ACTIONS = ("none", "manual", "script")
 COPY_FREQUENCIES = ("30s", "5min", "15min")
 INITIAL_REPLICATION = ("online", "scheduled", "offline")

@@ -51,6 +51,18 @@ def _apply_corrupted_unchecked(self):
     self.require_resync()
 
 
+def _accept_ignoring_generation(self, disk, data):
+    """Broken replica: a log's generation is not checked (the attacker trial's bug): the log's own
+    generation is taken for the current one, so after a resync a recorded log continues the chain."""
+    try:
+        claimed = hrl.decode(data).header.generation
+    except hrl.LogRejected:
+        claimed = self.replica_generation     # accept refuses it for its own reason
+    return hrl.accept(data, policy=self.hosts[self.target].policy, vm=self.name, disk=disk,
+                      block_size=self.block_size, blocks=self.blocks, relationship=self.relationship,
+                      generation=claimed, last_applied_id=self.last_applied[disk])
+
+
 def _fail_over_keeping_history(self, kind, point=-1):
     """Broken failover: the new source believes it holds every write of the old one."""
     history = list(self.history)
@@ -118,6 +130,7 @@ def _resume_forgets_paused_log(v: Variant) -> Variant:
 _DATA = "data_single_vm"
 _OVERWRITE = "data_overwrite"
 _FAILBACK = "data_failback"     # one disk: broken failbacks explode on two (see the configuration)
+_REPLAY = "data_replay"         # the only one recording a delta to replay (it multiplies the states)
 _register("non_atomic_apply", "A delta is merged disk by disk: recovery points mix disks from different times.",
           "replica_points_are_history_prefixes", broken_engine(receive=_apply_disk_by_disk), config=_DATA)
 _register("out_of_order_apply", "A log's entries are applied newest first.",
@@ -125,6 +138,11 @@ _register("out_of_order_apply", "A log's entries are applied newest first.",
 _register("skipped_checksum", "The replica applies a log damaged in transit without checking it.",
           "corrupted_log_is_never_applied", broken_engine(replicate_corrupted=_apply_corrupted_unchecked),
           config=_DATA)
+_register("replayed_log_accepted",
+          "The replica ignores a log's generation: a recorded authentic log replayed after a resync "
+          "continues the restarted chain (ids from 1 again) and is applied.",
+          "replayed_log_is_never_applied", broken_engine(accept_log=_accept_ignoring_generation),
+          config=_REPLAY)
 _register("planned_failover_without_final_log_on_data",
           "Planned failover swaps roles without sending the last log (on real bytes).",
           "planned_failover_loses_nothing", drop_effect("protection", "planned_failover", "ship_final_log"),

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+from ..blockstore.hrl import LogWriter
 from .config import Config
 from .state import SITE_NAMES, World
 from .views import direction, replication_health, replication_mode
@@ -55,7 +56,23 @@ def _data_view(data, name: str) -> dict[str, str]:
             str(data.point_seq.get(p.point_id, "?")) for p in data.replica.points)
     if data.last_failover is not None:
         out[f"vm[{name}].data.lost_writes"] = str(len(data.last_failover.lost_writes))
+    if data.writers and all(isinstance(w, LogWriter) for w in data.writers):
+        # The tracker's next log id relative to the replica's last applied one, per disk: 1 while
+        # in step (absolute ids are not part of the state's value, see ReplicatedVm.key).
+        out[f"vm[{name}].data.next_log"] = ",".join(
+            f"{w.open_log.header.log_id - last:+d}" for w, last in zip(data.writers, data.last_applied))
+    if data.recorded:
+        out[f"vm[{name}].data.recorded"] = _recorded(data)
     return out
+
+
+def _recorded(data) -> str:
+    """The recorded delta (wiretap) as the replica would see it: its generation, its ids."""
+    logs = data.recorded[1]
+    current = data.replica is not None and logs[0].header.generation == data.replica_generation
+    continues = all(log.header.log_id == last + 1 for log, last in zip(logs, data.last_applied))
+    return (f"{'current' if current else 'earlier'} generation, "
+            f"{'continues the chain' if continues else 'at or before the last applied'}")
 
 
 def describe(w: World, config: Config) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import weakref
 
 from ..blockstore import DataPathError
+from ..blockstore.hrl import LogRejected
 from .config import Config
 from .guards import Args
 from .protocol.protection import PENDING_COMMIT
@@ -44,9 +45,10 @@ def _run_on(data, operation, event: str):
     twin = data.copy()
     try:
         operation(twin)
-    except DataPathError as refusal:
-        # The data path cannot do what the protocol just did: kept in the state, so that a
-        # property reports it with a counterexample instead of the checker crashing.
+    except (DataPathError, LogRejected) as refusal:
+        # The data path cannot do what the protocol just did (a broken one may even refuse its
+        # own genuine log): kept in the state, so that a property reports it with a
+        # counterexample instead of the checker crashing.
         twin = data.copy()
         twin.refusal = f"{event}: {refusal}"
     return _interned(twin.frozen())
@@ -60,7 +62,8 @@ def _interned(data):
     # The class and the settings are part of the value: a mutant's broken block store must not
     # borrow a real one, nor one configuration's VM (another retention, say) another's with the
     # same bytes: the table outlives a check.
-    settings = (data.name, data.retention, data.app_consistent_every, data.authentication, data.block_size)
+    settings = (data.name, data.retention, data.app_consistent_every, data.authentication, data.block_size,
+                data.wiretap)
     return _DATA_VALUES.setdefault((type(data), settings, data.key_of_frozen()), data)
 
 
@@ -253,6 +256,10 @@ class Effects:
     def deliver_corrupted_log(self, w: World, a: Args) -> World:
         """One cycle whose logs are damaged in transit: the replica must refuse them."""
         return _on_data(w, a, lambda d: d.replicate_corrupted())
+
+    def deliver_replayed_log(self, w: World, a: Args) -> World:
+        """The recorded first delta of a generation reaches the replica again: it must be refused."""
+        return _on_data(w, a, lambda d: d.receive_replayed_delta())
 
     def commit_data(self, w: World, a: Args) -> World:
         return _on_data(w, a, lambda d: d.commit())

@@ -136,6 +136,10 @@ EVENTS: dict[str, EventSpec] = {
                                   "from backup, checkpoint reverted)"),
     "receive_corrupted_log": _e("environment", _VM, ["REQ-16", "REQ-37"], fault="log_corruption",
                                 doc="a log damaged on the way reaches the replica"),
+    "receive_replayed_log": _e("environment", _VM, ["REQ-36", "REQ-37"], fault="log_replay",
+                               doc="an authentic log recorded earlier on the link (the first delta of "
+                                   "its generation) reaches the replica again: refused, replication "
+                                   "carries on"),
 }
 
 # Jobs that end unsuccessfully (REQ-30 a, REQ-38): each is its own event, so tables and

@@ -11,7 +11,8 @@ is fair on its own), by who causes it (:mod:`hvr_model.hyperv.events`):
   those are outcomes the environment imposes, not progress the engine makes;
 * the environment's repairs are weakly fair (an outage ends: the faults of the
   requirements are transient); the faults themselves are not (they may or may
-  not happen);
+  not happen: an outage, a log damaged in transit or a recorded log replayed,
+  ``receive_corrupted_log`` and ``receive_replayed_log``);
 * ASR orchestration: the steps a running job or plan takes by itself
   (finishing protection, the plan's shutdown, failover and boot steps, a group
   script that runs) are weakly fair; the operations an administrator starts,
@@ -23,6 +24,8 @@ No action is strongly fair by default; a claim can ask for it.
 
 >>> fairness("replicate_delta(vm=web)"), fairness("site_outage(site=primary)"), fairness("site_restored(site=primary)")
 ('weak', None, 'weak')
+>>> fairness("receive_replayed_log(vm=web)"), fairness("receive_corrupted_log(vm=web)")
+(None, None)
 >>> sorted(e for e, f in FAIRNESS.items() if f and EVENTS[e].kind == "orchestration")[:3]
 ['complete_boot_group', 'complete_failover_step', 'complete_shutdown_step']
 """

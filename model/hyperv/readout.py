@@ -36,7 +36,8 @@ _TOP = {"network": "network", "vault": "vault", "plan_status": "plan.status", "p
 #: Block-store attributes and methods -> the data key that shows them.
 _DATA = {"phase": "phase", "history": "history", "point_seq": "points_hold_writes",
          "replica": "points_hold_writes", "replica_disks()": "points_hold_writes",
-         "applied_seq()": "points_hold_writes", "last_failover": "lost_writes"}
+         "applied_seq()": "points_hold_writes", "last_failover": "lost_writes", "last_applied": "next_log",
+         "recorded": "recorded", "replica_generation": "recorded"}
 #: The store's settings (from the configuration): the same in every state, so they explain nothing.
 _SETTINGS = {"name", "disks", "blocks", "block_size", "retention", "app_consistent_every", "authentication", "hosts"}
 _SHOWN = 120   # characters of a value with no key of its own

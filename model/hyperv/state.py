@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from ..blockstore import ReplicatedVm
 from .config import Config
 from .environment import NetworkStatus, SiteStatus, VaultStatus
+from .events import EVENTS
 from .protocol.protection import ProtectionState
 from .protocol.recovery_plan import PlanKind, PlanStatus
 from .protocol.replication import DiskCopy, ReplicationPhase
@@ -74,13 +75,21 @@ def update_vm(w: World, index: int, **changes) -> World:
     return with_vms(w, vms[:index] + (vms[index]._replace(**changes),) + vms[index + 1:])
 
 
+def _replays_logs(config: Config, index: int) -> bool:
+    """Whether the VM can take ``receive_replayed_log``: only then is a delta recorded to replay."""
+    event = "receive_replayed_log"
+    return (EVENTS[event].fault in config.faults and event not in config.exclude
+            and event not in config.vms[index].exclude)
+
+
 def _initial_data(config: Config, index: int, engine_class=None):
     if config.data is None:
         return None
     vm = config.vms[index]
     return (engine_class or ReplicatedVm)(vm.name, disks=vm.disks, blocks=config.data.blocks, block_size=1,
                         retention=config.policy.recovery_point_retention_hours,
-                        authentication=config.policy.authentication).frozen()
+                        authentication=config.policy.authentication,
+                        wiretap=_replays_logs(config, index)).frozen()
 
 
 def _initial_vm(disks: int, protected: bool, data=None) -> VmState:

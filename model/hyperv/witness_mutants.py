@@ -153,7 +153,7 @@ _register("plan_group_waits_for_whole_plan",
           "plan_group_of_several_machines_completes", replace_guard("current_group_started", _whole_plan_started),
           config="plan_group_of_two")
 
-# -- data configurations (REQ-13, 29) --------------------------------------------------------------
+# -- data configurations (REQ-13, 29, 36, 37) ------------------------------------------------------
 _register("planned_failover_only_from_primary_site",
           "Planned failover is offered only from the primary site: a failback must go unplanned.",
           "failback_returns_with_data",
@@ -164,6 +164,11 @@ _register("resume_offered_only_after_error",
           "overflows into a resync.",
           "replication_resumed_with_writes_made_while_paused",
           drop_rows("replication", "resume_replication", source=_R.SUSPENDED), config="data_failback")
+_register("replayed_log_never_arrives",
+          "The replay fault is never injected (its row is dropped): no recorded log reaches the replica "
+          "again, so the generation check is never exercised where it matters.",
+          "earlier_generation_log_replayed", drop_rows("replication", "receive_replayed_log"),
+          config="data_replay")
 _register("resync_start_refused_to_operators",
           "Start-VMResynchronization is refused: under a manual policy a required resync can never start.",
           "operator_starts_resync", drop_rows("replication", "start_resynchronization"))

@@ -3,7 +3,7 @@
 A fault event only exists in a configuration that lists it in ``faults``:
 single_vm_faults (one protected VM "web" with two disks, every fault, two at a
 time, log threshold 2, two back-off retries) and default (two VMs, one fault at
-a time) are used here.
+a time) are used here, and data_replay for a recorded log replayed on real bytes.
 """
 from __future__ import annotations
 
@@ -305,3 +305,35 @@ def test_fault_budget_bounds_concurrent_faults(config):
         assert run.world.sites == (SiteStatus.OFFLINE, SiteStatus.OFFLINE)
         assert run.vm().power == (OFF, OFF)
         assert "replica_host_up" in run.refused("unplanned_failover(vm=web)")
+
+
+# -- a recorded log replayed (data_replay, REQ-36, 37) -------------------------------------------------
+
+def _protected_on_real_bytes() -> Run:
+    run = Run("data_replay").do(
+        "enable_protection(vm=web)", "start_initial_replication(vm=web)", "begin_disk_copy(vm=web, disk=0)",
+        "finish_disk_copy(vm=web, disk=0)", "complete_initial_replication(vm=web)", "finalize_protection(vm=web)")
+    assert run.vm().phase is R.REPLICATING and run.vm().data.recorded    # the first delta was recorded
+    return run
+
+
+def test_a_replayed_log_is_refused_and_changes_nothing_in_its_own_generation():
+    run = _protected_on_real_bytes()
+    before = run.world
+    run.do("receive_replayed_log(vm=web)")
+    assert run.world == before                                           # no resync: the row stays put
+
+
+def test_a_log_replayed_after_a_resync_is_refused_and_the_next_delta_still_applies():
+    run = _protected_on_real_bytes().do(
+        "guest_write(vm=web, disk=0, block=0, data=A)", "receive_corrupted_log(vm=web)",
+        "auto_start_resynchronization(vm=web)", "complete_resynchronization(vm=web)")
+    data = run.vm().data
+    stale = data.recorded[1][0].header
+    assert stale.generation < data.replica_generation and stale.log_id == data.last_applied[0] + 1
+    before = run.world
+    run.do("receive_replayed_log(vm=web)")
+    assert run.world == before and run.vm().data.refusal is None
+    run.do("guest_write(vm=web, disk=0, block=0, data=A)", "replicate_delta(vm=web)")
+    data = run.vm().data
+    assert data.replica_disks() == data.source_disks() and data.refusal is None

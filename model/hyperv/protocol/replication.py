@@ -104,6 +104,9 @@ TRANSITIONS = (
     # An invalid log reaching the replica is refused, never applied; a resync follows (REQ-16, 37).
     t("receive_corrupted_log", R.REPLICATING, R.WAITING_FOR_START_RESYNCHRONIZE, _SHIP,
       after=["deliver_corrupted_log"] + _TO_RESYNC),
+    # A recorded authentic log replayed (after a resync its ids are the ones the restarted chain
+    # expects) is refused for its generation and changes nothing: no resync (REQ-36, 37).
+    t("receive_replayed_log", R.REPLICATING, "=", ["replication_path_up"], after=["deliver_replayed_log"]),
     t("replication_fails", R.REPLICATING, R.RETRYING_AFTER_ERROR, ["log_pending", "replication_path_down"],
       after=["reset_retries", "miss_cycle"]),
     t("retry_replication", R.RETRYING_AFTER_ERROR, R.REPLICATING, ["log_closed_cleanly", "replication_path_up"],
