@@ -7,7 +7,10 @@ come from ``record_spans``, the layout the encoder produces, never from guesses.
 """
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
+import xxhash
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hvr_model.blockstore import hrl
@@ -176,6 +179,39 @@ def test_stray_bytes_after_the_trailer_raise_log_corrupted():
     with pytest.raises(LogCorrupted) as info:
         decode(encode(closed_log(), KEY) + b"\0")
     assert info.value.field == "trailer"
+
+
+def _with_u32(data: bytes, offset: int, value: int, checked: slice) -> bytes:
+    """``data`` with the u32 at ``offset`` set to ``value``, the checksum right after ``checked``
+    recomputed and the MAC re-signed: what a buggy but authentic tracker could send."""
+    changed = bytearray(data)
+    changed[offset:offset + 4] = value.to_bytes(4, "little")
+    changed[checked.stop:checked.stop + 8] = xxhash.xxh3_64_intdigest(bytes(changed[checked])).to_bytes(8, "little")
+    return resign(bytes(changed), KEY)
+
+
+@pytest.mark.parametrize("field", ["entry length", "header block size"])
+def test_a_huge_length_field_is_refused_without_allocating_it(field):
+    """No structural field is used as a size unchecked: an entry length must be the block size, and
+    every length is checked against the bytes present before anything is copied."""
+    log = closed_log()
+    data = encode(log, KEY)
+    if field == "entry length":
+        meta = span(log, "entry metadata", 0)
+        huge = _with_u32(data, meta.start + 12, 2**32 - 1, slice(meta.start, meta.start + 16))
+    else:
+        header = span(log, "header")
+        end = header.stop - 8 - len(b"web")           # the VM name and the checksum follow the fields
+        huge = _with_u32(data, end - 4, 2**32 - 1, slice(0, header.stop - 8))
+    tracemalloc.start()
+    try:
+        with pytest.raises(LogRejected) as info:
+            accept_web(huge)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert type(info.value) is LogCorrupted and info.value.field == "entry metadata", repr(info.value)
+    assert "4294967295" in str(info.value) and peak < 1 << 20
 
 
 def test_corrupted_log_is_refused_by_accept_as_an_authentication_failure_first():
