@@ -82,11 +82,16 @@ class ReplicatedVm(FailoverOperations, SessionOperations):
     #: Keep the first delta of each generation as it crossed the wire, as an eavesdropper on
     #: the link would, for :meth:`receive_replayed_delta` (off: nothing is kept).
     wiretap: bool = False
+    #: The replication relationship's 64-bit id (None: derived from the VM and its two hosts).
+    relationship: int | None = None
     phase: str = field(default="unprotected", init=False)
 
     def __post_init__(self):
         self.hosts = self.hosts or _default_hosts(self.authentication)
-        self.relationship = relationship_id(self.name, self.hosts[PRIMARY].server, self.hosts[RECOVERY].server)
+        if self.relationship is None:
+            self.relationship = relationship_id(self.name, self.hosts[PRIMARY].server, self.hosts[RECOVERY].server)
+        elif not (isinstance(self.relationship, int) and 0 <= self.relationship < 2**64):
+            raise ValueError(f"relationship must be a 64-bit id, got {self.relationship!r}")
         self.generation = 0             # the last generation started; never goes back
         self.replica_generation = 0     # the generation whose logs the replica accepts
         self.recorded: tuple = ()       # wiretap: (wire bytes, logs) of the last first delta sent

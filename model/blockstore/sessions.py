@@ -7,7 +7,11 @@ recorded authentic log of an earlier chain from the next genuine one. So every
 log's header (covered by the MAC) names:
 
 - the *relationship*: a 64-bit id of the VM's replication relationship between
-  its two hosts (:func:`relationship_id`), the same in both directions;
+  its two hosts, the same in both directions: by default derived from the VM's
+  name and the two servers (:func:`relationship_id`); a deployment that may
+  recreate a VM under the same name between the same hosts gives each new
+  relationship a fresh id instead (``ReplicatedVm(..., relationship=...)``), since
+  a new VM's generations start again;
 - the *generation*: a counter the :class:`~hvr_model.blockstore.ReplicatedVm`
   keeps for the VM's lifetime (``generation``), raised each time trackers start
   on a restarted chain and never lowered, disables included.

@@ -342,3 +342,24 @@ def test_the_data_path_applies_only_logs_of_its_current_generation(restarts, oth
         assert vm.replica_disks()[0].read(0) == b"mine"
     else:
         _assert_replay_refused(vm, wire)
+
+
+def test_a_relationship_of_its_own_refuses_the_logs_of_another_with_the_same_vm_and_hosts():
+    """A VM recreated under the same name between the same hosts starts its generations again:
+    given a fresh relationship id, the old VM's logs are refused for their relationship."""
+    old = ReplicatedVm("web", disks=1, blocks=4, block_size=4)
+    tap = _Tap(old)
+    old.enable_protection()
+    old.copy_next_disk()
+    old.complete_initial_replication()
+    new = ReplicatedVm("web", disks=1, blocks=4, block_size=4, relationship=old.relationship ^ 1)
+    new.enable_protection()
+    new.copy_next_disk()
+    new.complete_initial_replication()
+    assert (new.generation, new.last_applied) == (old.generation, old.last_applied) == (1, [1])
+    wire = [hrl.encode(replace(log, header=replace(log.header, log_id=2, predecessor_id=1)),
+                       old.hosts[0].credential) for log in map(hrl.decode, tap.deliveries[0])]
+    error = _assert_replay_refused(new, wire, LogForWrongDisk)
+    assert error.field == "relationship"
+    with pytest.raises(ValueError, match="64-bit id"):
+        ReplicatedVm("web", relationship=2**64)
