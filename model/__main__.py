@@ -1,6 +1,6 @@
 """``python -m hvr_model`` runs the command line."""
 import sys
 
-from .tools.cli import main
+from .tools.entry import main
 
 sys.exit(main())

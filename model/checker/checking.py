@@ -45,6 +45,7 @@ from .explorer import explore
 from .parallel import explore_parallel
 from .properties import Always, AlwaysStep, GraphClaim, LivenessClaim, Sometimes, SometimesStep
 from .results import CheckResult, ClaimProgress, PropertyResult
+from .runtime import raise_if_interrupted
 from .safety import SafetyExploration, explore_fingerprints
 from .symmetry import SymmetryCheck, concretize
 
@@ -156,6 +157,7 @@ def _check_graph(model, properties, context: _Context, *, progress, canonical, s
     slow = [p for p in properties if isinstance(p, (GraphClaim, LivenessClaim)) and p.applies_to(context.config)]
 
     def announce(p) -> None:
+        raise_if_interrupted()
         if progress is not None and p in slow:
             progress(ClaimProgress(p.name, slow.index(p) + 1, len(slow), time.perf_counter() - started))
 

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 from .errors import ModelError
 from .exploration import Exploration, Progress, Step
 from .store import StateGraph
-from .runtime import gc_paused, memory_stop, resident_bytes
+from .runtime import gc_paused, memory_stop, raise_if_interrupted, resident_bytes
 from .symmetry import SymmetryCheck
 
 __all__ = ["Exploration", "Progress", "Step", "Successors", "explore"]
@@ -196,6 +196,7 @@ class _Search:
             self.expand(chunk, min(chunk + _CHUNK, last))
             self.check(known)
             ticker(self, depth + (self.store.states > last))
+            raise_if_interrupted()      # an interrupt lost in a gc callback or finaliser still stops the run
             if self.max_memory is not None and resident_bytes() > self.max_memory:
                 self.full = True
                 self.stopped = memory_stop(self.max_memory, self.store.states)

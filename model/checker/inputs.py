@@ -21,12 +21,15 @@ hvr_model.checker.inputs.InputError: t.jsonl:3: not JSON: NaN is not a JSON valu
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import stat
 import tomllib
+from pathlib import Path
 from typing import Any
 
-__all__ = ["InputError", "read_text", "parse_toml", "parse_json", "excerpt", "MAX_CONFIG_BYTES",
+__all__ = ["InputError", "read_text", "read_so_far", "parse_toml", "parse_json", "excerpt", "MAX_CONFIG_BYTES",
            "MAX_TRACE_BYTES", "MAX_LINE_BYTES", "MAX_DEPTH"]
 
 #: Bounds of what a run reads. A configuration or manifest is a few KiB; a trace is one
@@ -35,6 +38,11 @@ MAX_CONFIG_BYTES = 1 << 20
 MAX_TRACE_BYTES = 256 << 20
 MAX_LINE_BYTES = 1 << 20
 MAX_DEPTH = 32
+
+#: Every file :func:`read_text` has read in this process: outputs never overwrite one.
+_READ: set = set()
+#: TOML tokens, enough to find dotted keys: a bare or quoted key part, a dot, anything else.
+_TOKEN = re.compile(r'[A-Za-z0-9_-]+|"[^"\n]*"|\'[^\'\n]*\'|[ \t]+|.', re.DOTALL)
 
 
 class InputError(ValueError):
@@ -64,6 +72,10 @@ def excerpt(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit - 2]}... ({len(text)} characters)"
 
 
+def _cut(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _kind(mode: int) -> str:
     for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
                        (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
@@ -72,7 +84,8 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_text(path: str | os.PathLike, *, what: str = "file", limit: int = MAX_CONFIG_BYTES) -> str:
+def read_text(path: str | os.PathLike, *, what: str = "file", limit: int = MAX_CONFIG_BYTES,
+              remember: bool = True) -> str:
     """The UTF-8 text of the regular file at ``path``, at most ``limit`` bytes.
 
     Parameters
@@ -83,6 +96,9 @@ def read_text(path: str | os.PathLike, *, what: str = "file", limit: int = MAX_C
         What the file is (``"configuration"``, ``"trace"``), for the messages.
     limit : int
         Bytes the file may hold; a larger one is refused before it is read.
+    remember : bool
+        Add the file to :func:`read_so_far` (outputs never overwrite an input); False for a
+        file the run itself rewrites (a ledger of what it wrote).
 
     Returns
     -------
@@ -100,8 +116,9 @@ def read_text(path: str | os.PathLike, *, what: str = "file", limit: int = MAX_C
         fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(f"no such {what}", source=source) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the {what}: {exc.strerror or exc}", source=source) from None
+    except (OSError, ValueError) as exc:      # ValueError: a NUL byte in the name
+        raise InputError(f"cannot read the {what}: {getattr(exc, 'strerror', None) or exc}",
+                         source=source) from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
@@ -115,7 +132,14 @@ def read_text(path: str | os.PathLike, *, what: str = "file", limit: int = MAX_C
             raise InputError(f"cannot read the {what}: {exc.strerror or exc}", source=source) from None
     if len(data) > limit:
         raise InputError(f"more than the {limit:,} bytes a {what} may hold", source=source)
+    if remember:
+        _READ.add(os.path.realpath(source))
     return decode_utf8(data, source)
+
+
+def read_so_far() -> frozenset:
+    """The resolved paths of every file read through :func:`read_text` in this process."""
+    return frozenset(Path(p) for p in _READ)
 
 
 def decode_utf8(data: bytes, source: str) -> str:
@@ -135,18 +159,54 @@ def parse_toml(text: str, source: str, *, max_depth: int = MAX_DEPTH) -> dict[st
     InputError
         Not TOML (the message gives tomllib's line and column), or nested too deeply.
     """
+    dotted = _dotted_key_beyond(text, MAX_DEPTH)
+    if dotted is not None:
+        line = text.count("\n", 0, dotted) + 1
+        raise InputError(f"a dotted key of more than {MAX_DEPTH} parts", source=source, line=line)
     try:
-        value = tomllib.loads(text)
+        value = tomllib.loads(text, parse_float=_finite)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", source=source) from None
     except RecursionError:
         raise InputError(f"not valid TOML: nested deeper than {max_depth} levels", source=source) from None
+    except ValueError as exc:     # an integer of thousands of digits, nan or inf
+        raise InputError(f"not valid TOML: {_cut(str(exc))}", source=source) from None
     _check_depth(value, max_depth, source, None)
     return value
 
 
+def _dotted_key_beyond(text: str, parts: int) -> int | None:
+    """Offset of a dotted key of more than ``parts`` parts (``a.b.c...``), or None; linear time.
+
+    tomllib's time and memory grow with the square of a key's parts: 100,000 of them
+    exhaust memory long before any check on the parsed value could run.
+    """
+    run, expect_part = 0, True
+    for token in _TOKEN.finditer(text):
+        piece = token.group()
+        if piece.isspace() and "\n" not in piece:
+            continue
+        if expect_part and (piece[0] in "\"'" or piece[0].isalnum() or piece[0] in "_-"):
+            run, expect_part = run + 1, False
+            if run > parts:
+                return token.start()
+        elif not expect_part and piece == ".":
+            expect_part = True
+        else:
+            run, expect_part = 0, True
+    return None
+
+
 def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    """A float literal's value; ValueError for nan, inf, or a literal too large for a float (1e400)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
 
 
 def parse_json(text: str, source: str, *, line: int | None = None, max_depth: int = MAX_DEPTH,
@@ -161,17 +221,17 @@ def parse_json(text: str, source: str, *, line: int | None = None, max_depth: in
     InputError
         Longer than ``limit`` characters, not JSON, or nested deeper than ``max_depth``.
     """
-    if len(text) > limit:
-        raise InputError(f"{len(text):,} characters, more than the {limit:,} a line may hold",
-                         source=source, line=line)
+    size = len(text) if len(text) > limit else len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise InputError(f"more than the {limit:,} bytes a line may hold", source=source, line=line)
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg} (column {exc.colno})", source=source, line=line) from None
     except RecursionError:
         raise InputError(f"not JSON: nested deeper than {max_depth} levels", source=source, line=line) from None
     except ValueError as exc:     # NaN, Infinity, or an integer of thousands of digits
-        raise InputError(f"not JSON: {excerpt(str(exc), 120)[1:-1]}", source=source, line=line) from None
+        raise InputError(f"not JSON: {_cut(str(exc))}", source=source, line=line) from None
     _check_depth(value, max_depth, source, line)
     return value
 

@@ -27,7 +27,7 @@ import numpy as np
 from .errors import ModelError
 from .exploration import Progress, Step
 from .fingerprints import FingerprintTable, fingerprint
-from .runtime import gc_paused, memory_stop, resident_bytes
+from .runtime import gc_paused, memory_stop, raise_if_interrupted, resident_bytes
 
 __all__ = ["SafetyExploration", "explore_fingerprints", "StepCheck", "Claims", "expand_state"]
 
@@ -150,6 +150,7 @@ class _FingerprintSearch:
         fresh = [targets[i] for i in fresh_at]
         self._check_states(fresh, [keys[i] for i in fresh_at])
         self._check_memory()
+        raise_if_interrupted()
         return fresh
 
     def _expand_one(self, state, keys, parents, targets) -> None:

@@ -123,7 +123,7 @@ def _json(n: int, line: str) -> dict:
 
 def _header(n: int, line: str, folder: str | Path | None = None) -> tuple[Oracle, bool]:
     head = _json(n, line)
-    if head.get("format") != FORMAT or head.get("version") != VERSION:
+    if head.get("format") != FORMAT or type(head.get("version")) is not int or head["version"] != VERSION:
         raise TraceMalformed(n, f'the first line must be the header {{"format": "{FORMAT}", "version": {VERSION}, ...}}')
     if set(head) - _HEADER_KEYS:
         raise TraceMalformed(n, f"unknown header key(s): {', '.join(sorted(set(head) - _HEADER_KEYS))}")

@@ -15,6 +15,7 @@ hvr_model.hyperv.config.ConfigError: vms[0].disks: must be between 1 and 4, got 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -384,7 +385,7 @@ def load_config(name_or_path: str | Path) -> Config:
 def _read_config_text(name_or_path: str) -> tuple[str, str]:
     if name_or_path in config_names():
         return (resources.files("hvr_model.hyperv") / "configs" / f"{name_or_path}.toml").read_text(), name_or_path
-    if not Path(name_or_path).exists() and not Path(name_or_path).is_symlink():
+    if "\0" in name_or_path or not os.path.lexists(name_or_path):     # lexists: never raises
         raise ConfigError(f"config: no shipped configuration or file named {excerpt(name_or_path)} "
                           f"(shipped: {', '.join(config_names())})")
     try:

@@ -1,19 +1,19 @@
-"""Command line: ``hvr-model check`` and friends.
+"""Command line: ``hvr-model check`` and friends (the arguments are in :mod:`.arguments`).
 
 Exit codes, of every command: 0 every property holds (or the trace conforms,
 or the fuzzer found nothing), 1 a property is violated (the counterexample is
 printed), 2 bad input (configuration, trace, argument, output path), 3
 incomplete (a state or memory bound stopped the exploration: nothing is
 proved), 4 internal error (a spec that raised, or a bug of ours: one line,
-the traceback with --debug).
+the traceback with --debug), 130/143 interrupted (see :mod:`.guard`).
 """
 from __future__ import annotations
 
-import argparse
+import contextlib
 import gc
 import json
-import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -23,137 +23,12 @@ from ..checker.outputs import OutputError, Outputs, write_atomic
 from ..checker.manifest import Outcome
 from ..hyperv.config import ConfigError, config_names, load_config
 from ..hyperv.mutants import MUTANTS, system_for
+from .arguments import EXIT_CODES, EXIT_FOR_VERDICT, SAFE_NAME, parser
 from .console import ProgressLine, as_json, print_report
-from .guard import (EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATED,
-                    STATUS, guarded)
+from .guard import EXIT_OK, EXIT_VIOLATED, STATUS, guarded
 from .verification import check_config
 
-__all__ = ["main"]
-
-
-EXIT_CODES = """exit codes (every command):
-  0  every property holds (vacuous ones are listed as warnings); the trace conforms; fuzzing found nothing
-  1  a property is violated (counterexample printed); the trace does not conform; fuzzing found a failure
-  2  bad input: configuration, trace, argument or output path (a named error, nothing written)
-  3  incomplete: --max-states or the memory budget stopped exploration (nothing is proved), or claims
-     could not be decided in the mode chosen (--safety-only, --workers, --symmetry: listed as unknown)
-  4  internal error: a spec raised while evaluated, or a bug of hvr-model (--debug shows the traceback)
-  130, 143  interrupted (Ctrl-C) or terminated (SIGTERM): where the run was is printed, no output written
-with --json, an error is also a JSON object on stdout: {"error": {"kind", "message"}, "exit_code"}"""
-
-#: A run's verdict (hvr_model.checker.results.RUN_VERDICTS) -> the exit code that says it.
-EXIT_FOR_VERDICT = {"holds": EXIT_OK, "violated": EXIT_VIOLATED, "incomplete": EXIT_INCOMPLETE,
-                    "error": EXIT_INTERNAL}
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # bad arguments are bad input like any other: exit 2, via the guard
-        self.print_usage(sys.stderr)
-        raise InputError(f"{self.prog}: {message}")
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hvr-model", description="Check, fuzz and trace-check the formal model of Hyper-V "
-                     "Replica orchestrated by Azure Site Recovery.", epilog=EXIT_CODES,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    check = sub.add_parser("check", help="explore a configuration and check every property", epilog=EXIT_CODES,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    check.add_argument("--config", default="default",
-                       help="a shipped configuration name or a TOML file (default: default)")
-    check.add_argument("--mutant", help="check a deliberately broken variant of the model (see 'mutants')")
-    check.add_argument("--symmetry", action=argparse.BooleanOptionalAction, default=None,
-                       help="keep one state per renaming of interchangeable VMs (identical settings); "
-                            "default: the configuration's symmetry key")
-    check.add_argument("--json", action="store_true", help="print the result as JSON (schema in README)")
-    check.add_argument("--max-states", type=_positive_int, help="stop exploring after this many states (exit 3)")
-    check.add_argument("--safety-only", action="store_true",
-                       help="keep 64-bit state fingerprints instead of the graph: invariants, step claims and "
-                            "witnesses only, for state spaces beyond memory")
-    check.add_argument("--workers", type=_positive_int, metavar="N",
-                       help="explore with N processes (hash-partitioned; safety claims only, like --safety-only)")
-    check.add_argument("--ray", metavar="ADDRESS", nargs="?", const="local",
-                       help="run the workers as Ray actors: 'local' (default) starts a local Ray, or a "
-                            "cluster address; needs pip install 'hvr-model[cluster]'")
-    check.add_argument("--max-memory", type=_positive_int, metavar="MIB", default=_default_memory_mib(),
-                       help="stop exploring (exit 3) when the process holds this many MiB "
-                            "(default: 60%% of physical memory, leaving room for the claims decided after)")
-    check.add_argument("--quiet", action="store_true", help="no progress display")
-    check.add_argument("--report", metavar="DIR", help="write a self-contained HTML report to DIR/index.html")
-    check.add_argument("--export-graph", metavar="FILE", type=_graph_file,
-                       help="write the explored graph to FILE.graphml (GraphML) or FILE.json (node-link JSON)")
-    check.add_argument("--itf", metavar="DIR", help="write each counterexample to DIR/PROPERTY.itf.json (ITF)")
-    manifest = sub.add_parser("manifest", help="run every manifest entry (configurations and mutants)")
-    manifest.add_argument("--update", action="store_true",
-                          help="rewrite the pinned counts and violations in specs/manifest.toml")
-    manifest.add_argument("--only", help="run only entries whose name contains this text")
-    trace = sub.add_parser("trace", help="check an event log (JSON Lines trace) against the model")
-    trace_sub = trace.add_subparsers(dest="trace_command", required=True, parser_class=_Parser)
-    trace_check = trace_sub.add_parser("check", help="exit 0 if the trace conforms, 1 if not, 2 if malformed")
-    trace_check.add_argument("file", help="the trace (.jsonl); format in specs/traces.md")
-    trace_check.add_argument("--max-unobserved", type=_non_negative_int, default=8,
-                             help="engine steps a partial trace may leave out before an event (default 8)")
-    sub.add_parser("configs", help="list the shipped configurations")
-    sub.add_parser("mutants", help="list the mutants and the property each must violate")
-    fuzz = sub.add_parser("fuzz", help="fuzz the model (and the block store) with Hypothesis")
-    fuzz.add_argument("--config", default="single_vm",
-                      help="a shipped configuration name or a TOML file (default: single_vm)")
-    fuzz.add_argument("--profile", choices=("ci", "deep"), default="ci",
-                      help="ci: deterministic 50 runs x 60 steps; deep: 2000 random runs x 200 steps")
-    fuzz.add_argument("--examples", type=_positive_int, help="number of runs (overrides the profile)")
-    fuzz.add_argument("--steps", type=_positive_int, help="steps per run (overrides the profile)")
-    fuzz.add_argument("--seed", type=_non_negative_int, help="random seed (not derandomized)")
-    fuzz.add_argument("--mutant", help="fuzz a deliberately broken variant of the model (see 'mutants')")
-    fuzz.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                      help="a swarm of N processes, each with its own seed and share of the runs")
-    fuzz.add_argument("--max-states", type=_positive_int, default=50_000,
-                      help="explore configurations up to this size for the differential check and "
-                           "edge coverage (default 50000)")
-    fuzz.add_argument("--trace-out", metavar="FILE",
-                      help="where to save a failing run as a trace (default: fuzz-CONFIG[-MUTANT].jsonl)")
-    traceability = sub.add_parser("traceability",
-                                  help="write the requirements traceability table (specs/traceability.md)")
-    traceability.add_argument("--out", metavar="FILE",
-                              help="where to write it (default: specs/traceability.md beside the catalogue)")
-    traceability.add_argument("--check", action="store_true",
-                              help="write nothing; exit 1 if FILE is stale (not the table generated now)")
-    diagrams = sub.add_parser("diagrams", help="regenerate the state diagrams (DOT and SVG) in a folder")
-    diagrams.add_argument("--out", default="diagrams", help="the folder to write (default: diagrams)")
-    return parser
-
-
-def _default_memory_mib() -> int:
-    """60% of physical memory, in MiB: a run stops cleanly there instead of failing for memory.
-
-    Not more: the whole-graph and liveness claims decided after exploration need memory
-    of their own (up to about half again what exploring held, on the default configuration).
-    """
-    try:
-        return max(1, int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.6) // 2**20)
-    except (ValueError, OSError):
-        return 16 * 1024
-
-
-def _graph_file(text: str) -> str:
-    if not text.endswith((".graphml", ".json")):
-        raise argparse.ArgumentTypeError(f"must end in .graphml or .json, got {text!r}")
-    return text
-
-
-def _int_at_least(minimum: int):
-    """An argparse type: an integer of at least ``minimum``."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-    return parse
-
-
-_non_negative_int, _positive_int = _int_at_least(0), _int_at_least(1)
+__all__ = ["main", "EXIT_CODES"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest,
                 "diagrams": _diagrams, "trace": _trace, "fuzz": _fuzz, "traceability": _traceability}
     STATUS.begin(f"running {args.command}")
@@ -216,6 +91,7 @@ def _trace(args) -> int:
         result = check_trace(args.file, args.max_unobserved)
     except TraceMalformed as exc:
         raise InputError(f"malformed trace, {exc}", source=args.file) from None
+    STATUS.outcome = EXIT_OK if result.conforms else EXIT_VIOLATED
     if result.conforms:
         print(f"{args.file}: conforms to configuration {result.config} ({result.events} events checked)")
         for line, labels in result.assumed:
@@ -242,7 +118,7 @@ def _planned_outputs(args, outputs: Outputs) -> dict:
 
 
 def _check(args) -> int:
-    with Outputs() as outputs:
+    with Outputs(on_commit=STATUS.written.append) as outputs:
         planned = _planned_outputs(args, outputs)
         config = load_config(args.config)
         workers = args.workers or (2 if args.ray else None)
@@ -262,14 +138,15 @@ def _check(args) -> int:
         gc.freeze()
         STATUS.begin("writing the outputs")
         _stage_outputs(result, planned, outputs)
-        if args.json:
-            json.dump(as_json(result), sys.stdout, indent=2)
-            print()
-        else:
-            print_report(result)
-        for path in outputs.commit():
-            print(f"wrote {path}", file=sys.stderr)
-    return EXIT_FOR_VERDICT[result.verdict]
+        written = outputs.commit()          # in place before the verdict is printed (a reader may stop early)
+    STATUS.outcome = EXIT_FOR_VERDICT[result.verdict]
+    if args.json:
+        print(json.dumps(as_json(result), indent=2))
+    else:
+        print_report(result)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return STATUS.outcome
 
 
 def _stage_outputs(result, planned: dict, outputs: Outputs) -> None:
@@ -297,13 +174,26 @@ def _has_graphviz() -> bool:
 
 def _fuzz(args) -> int:
     from ..conformance import fuzz
-    with Outputs() as outputs:
+    with Outputs(on_commit=STATUS.written.append) as outputs:
         config, system = _load(args)
         mutant = args.mutant
-        default = f"fuzz-{config.name}" + (f"-{mutant}" if mutant else "") + ".jsonl"
+        default = SAFE_NAME.sub("_", f"fuzz-{config.name}" + (f"-{mutant}" if mutant else ""))[:200] + ".jsonl"
         trace_out = outputs.file(args.trace_out or default, "--trace-out")
         STATUS.begin(f"fuzzing {config.name}" + (f" (mutant {mutant})" if mutant else ""))
-        return _run_fuzz(args, fuzz, config, system, trace_out, outputs)
+        with _hypothesis_storage_elsewhere():
+            return _run_fuzz(args, fuzz, config, system, trace_out, outputs)
+
+
+@contextlib.contextmanager
+def _hypothesis_storage_elsewhere():
+    """Hypothesis's cache (.hypothesis/) in a temporary folder: the trace is fuzz's only output."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+    with tempfile.TemporaryDirectory(prefix="hvr-model-hypothesis-") as home:
+        set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            set_hypothesis_home_dir(None)
 
 
 def _run_fuzz(args, fuzz, config, system, trace_out, outputs: Outputs) -> int:
@@ -314,6 +204,12 @@ def _run_fuzz(args, fuzz, config, system, trace_out, outputs: Outputs) -> int:
     report = fuzz.fuzz(config, args.profile, examples=args.examples, steps=args.steps, seed=args.seed,
                        exploration=exploration, mutant=mutant, workers=args.workers)
     named = f" (mutant {mutant})" if mutant else ""
+    if report.failure is not None:      # the trace is in place before anything is printed
+        comment = f"found by hvr-model fuzz: {report.failure.message}" + named
+        lines = fuzz.trace_lines(config, report.failure.labels, comment, mutant)
+        outputs.stage(trace_out, "".join(json.dumps(line) + "\n" for line in lines))
+        outputs.commit()
+    STATUS.outcome = EXIT_OK if report.failure is None else EXIT_VIOLATED
     print(f"fuzzed {config.name}{named}, profile {args.profile}: {len(report.runs)} runs, {report.steps:,} steps, "
           f"{report.seconds:.1f} s ({report.steps_per_second:,.0f} steps/s)")
     print(f"actions executed: {len(report.actions)}: "
@@ -329,11 +225,7 @@ def _run_fuzz(args, fuzz, config, system, trace_out, outputs: Outputs) -> int:
         print("no failure found")
         return EXIT_OK
     print("\nFAILURE " + fuzz.reproduction(report.failure))
-    comment = f"found by hvr-model fuzz: {report.failure.message}" + named
-    lines = fuzz.trace_lines(config, report.failure.labels, comment, mutant)
-    outputs.stage(trace_out, "".join(json.dumps(line) + "\n" for line in lines))
-    written, = outputs.commit()
-    print(f"wrote {written} (replay: hvr-model trace check {written})")
+    print(f"wrote {trace_out} (replay: hvr-model trace check {trace_out})")
     return EXIT_VIOLATED
 
 

@@ -23,12 +23,15 @@ True
 from __future__ import annotations
 
 import html
+import os
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import graphviz
 
+from ..checker.inputs import InputError, read_text
 from ..checker.outputs import OutputError, Outputs
 from ..checker.tables import MachineSpec
 
@@ -188,22 +191,49 @@ LEDGER = ".hvr-model-diagrams"
 
 
 def graphviz_missing() -> str | None:
-    """None when Graphviz's ``dot`` runs, else one line naming the package to install."""
+    """None when Graphviz's ``dot`` renders, else one line naming the package to install."""
     try:
-        graphviz.version()
-    except (graphviz.ExecutableNotFound, OSError, RuntimeError):
+        graphviz.Digraph().pipe(format="svg")
+    except graphviz.ExecutableNotFound:
         return ("Graphviz's dot program is not installed: install the graphviz package "
                 "(apt-get install graphviz, brew install graphviz, or winget install graphviz)")
+    except (graphviz.CalledProcessError, OSError, RuntimeError) as exc:
+        return (f"Graphviz's dot program does not run ({type(exc).__name__}): reinstall the graphviz package "
+                "(apt-get install --reinstall graphviz)")
     return None
 
 
+#: The names ``write_diagrams`` may write or remove (a ledger naming anything else is not obeyed).
+_GENERATED = re.compile(r"^(machine|projection|counterexample)_[A-Za-z0-9_]+\.(dot|svg)$")
+
+
 def _ledger(folder: Path) -> set[str]:
-    """The file names an earlier run listed as its own (none when the ledger is missing or unreadable)."""
-    try:
-        text = (folder / LEDGER).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    """The file names an earlier run listed as its own (none when there is no ledger).
+
+    Raises
+    ------
+    OutputError
+        The ledger is not a regular UTF-8 file of at most 1 MiB (a FIFO, a link to a device).
+    """
+    path = folder / LEDGER
+    if not os.path.lexists(path):
         return set()
-    return {name for name in text.splitlines() if name and "/" not in name and not name.startswith(".")}
+    if path.is_symlink():
+        raise OutputError(f"--out: {path} is a symbolic link, not a ledger written by hvr-model diagrams")
+    try:
+        text = read_text(path, what="diagram ledger", remember=False)
+    except InputError as exc:
+        raise OutputError(f"--out: {exc}") from None
+    return {name for name in text.splitlines() if _GENERATED.match(name)}
+
+
+def _refuse_foreign(folder: Path, names: list[str], listed: set[str]) -> None:
+    """OutputError when a file this run would replace exists and no earlier run listed it: it is not ours."""
+    foreign = [name for name in names if os.path.lexists(folder / name) and name not in listed]
+    if foreign:
+        raise OutputError(f"--out: {folder / foreign[0]} exists and was not written by hvr-model diagrams (its "
+                          f"ledger {LEDGER} does not list it): move it or choose another folder"
+                          + (f" ({len(foreign)} such files)" if len(foreign) > 1 else ""))
 
 
 def write_diagrams(out: Path | str = "diagrams") -> list[Path]:
@@ -211,27 +241,33 @@ def write_diagrams(out: Path | str = "diagrams") -> list[Path]:
 
     Every file is rendered first, then all are renamed into place together, so an
     interrupted run leaves the folder as it was. The folder's ``.hvr-model-diagrams``
-    lists the files written; a file an earlier run listed and this catalogue no longer
-    has is removed, and nothing else is (a user's own ``machine_mine.dot`` stays).
+    lists the files written. A file an earlier run listed and this catalogue no longer
+    has is removed; a file of the same name as a diagram that no ledger lists is never
+    replaced (the run is refused), and nothing else in the folder is touched.
 
     Raises
     ------
     OutputError
-        ``out`` is a file or cannot be written, or Graphviz's ``dot`` is not installed
-        (the message names the package); nothing is written.
+        ``out`` is a file or cannot be written, it holds a file of a diagram's name that
+        an earlier run did not write, or Graphviz's ``dot`` does not run (the message names
+        the package); nothing is written.
     """
     with Outputs() as outputs:
         folder = outputs.folder(out, "--out")
         missing = graphviz_missing()
         if missing:
             raise OutputError(missing)
-        for stem, dot in diagram_sources().items():
+        listed = _ledger(folder)
+        sources = diagram_sources()
+        names = sorted(f"{stem}{suffix}" for stem in sources for suffix in (".dot", ".svg"))
+        _refuse_foreign(folder, names, listed)
+        for stem, dot in sources.items():
             for suffix, text in ((".dot", dot.source), (".svg", render_svg(dot))):
                 outputs.stage(folder / f"{stem}{suffix}", text)
-        names = sorted(path.name for _, path in outputs.staged)
         outputs.stage(folder / LEDGER, "".join(f"{name}\n" for name in names))
-        stale = _ledger(folder) - set(names)
         written = [p for p in outputs.commit() if p.name != LEDGER]
-    for name in sorted(stale):
-        (folder / name).unlink(missing_ok=True)
+    for name in sorted(listed - set(names)):
+        stale = folder / name
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink()
     return written

@@ -21,6 +21,7 @@ leaves the user's earlier files as they were.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -52,12 +53,20 @@ class RunStatus:
 
     def __init__(self) -> None:
         self.activity, self.progress, self.started = "starting", None, time.monotonic()
+        #: The command's exit code once its verdict is known (what a closed pipe must not change).
+        self.outcome: int | None = None
+        #: Files renamed into place so far (an interrupt after them must not say "nothing written").
+        self.written: list = []
 
     def begin(self, activity: str) -> None:
         self.activity, self.progress = activity, None
 
     def record(self, progress) -> None:
         self.progress = progress
+
+    def written_note(self) -> str:
+        return (f"{len(self.written)} output file(s) had been written whole" if self.written
+                else "no output was written")
 
     def where(self) -> str:
         """``while exploring default: 12,345 states, depth 9; 3.2 s in``."""
@@ -79,12 +88,36 @@ def _quiet_lost_interrupts(unraisable) -> None:
         sys.__unraisablehook__(unraisable)
 
 
+#: Longest message printed: a refusal never echoes megabytes of input back.
+_MAX_MESSAGE = 1000
+#: Errors writing an output that say something about the place, not about hvr-model.
+_PLACE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def _one_line(message: str) -> str:
+    """``message`` on one line (newlines shown as \\n), cut to _MAX_MESSAGE characters."""
+    text = message.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= _MAX_MESSAGE else f"{text[:_MAX_MESSAGE]}... ({len(text):,} characters)"
+
+
 def _say(code: int, kind: str, message: str, as_json: bool) -> int:
-    print(f"hvr-model: {kind}: {message}", file=sys.stderr)
+    """Print the one-line message (and the JSON error object); a closed or full stream is not an error more."""
+    message = _one_line(message)
+    try:
+        print(f"hvr-model: {kind}: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
     if as_json:
-        json.dump({"error": {"kind": kind, "message": message}, "exit_code": code}, sys.stdout, indent=2)
-        print()
+        try:
+            print(json.dumps({"error": {"kind": kind, "message": message}, "exit_code": code}, indent=2), flush=True)
+        except (OSError, ValueError, AttributeError):
+            pass
     return code
+
+
+def _interrupted(code: int, kind: str, as_json: bool) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # a second Ctrl-C must not break the message
+    return _say(code, kind, f"{STATUS.where()}; {STATUS.written_note()}", as_json)
 
 
 def guarded(command: Callable[[], int], *, debug: bool = False, as_json: bool = False) -> int:
@@ -97,13 +130,16 @@ def guarded(command: Callable[[], int], *, debug: bool = False, as_json: bool = 
         previous = {}
     try:
         return command()
-    except BrokenPipeError:  # the reader went away (e.g. piped into head): not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+    except BrokenPipeError:  # the reader went away (e.g. piped into head): the verdict stands
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_OK if STATUS.outcome is None else STATUS.outcome
     except KeyboardInterrupt:
-        return _say(EXIT_INTERRUPTED, "interrupted", f"{STATUS.where()}; no output was written", as_json)
+        return _interrupted(EXIT_INTERRUPTED, "interrupted", as_json)
     except Terminated:
-        return _say(EXIT_TERMINATED, "terminated", f"{STATUS.where()}; no output was written", as_json)
+        return _interrupted(EXIT_TERMINATED, "terminated", as_json)
     except InputError as exc:
         if debug:
             traceback.print_exc()
@@ -116,6 +152,9 @@ def guarded(command: Callable[[], int], *, debug: bool = False, as_json: bool = 
         return _say(EXIT_INTERNAL, "error", f"{exc} (a bug in the spec, not a violation"
                     + ("" if debug else "; --debug for the traceback") + ")", as_json)
     except Exception as exc:  # noqa: BLE001 -- anything unexpected is ours: one line, exit 4
+        if isinstance(exc, OSError) and exc.errno in _PLACE_ERRNOS:     # e.g. stdout on a full disk
+            return _say(EXIT_BAD_INPUT, "error", f"cannot write: {exc.strerror} "
+                        f"({exc.filename or 'standard output'})", as_json)
         if debug:
             traceback.print_exc()
         return _say(EXIT_INTERNAL, "internal error", f"{type(exc).__name__}: {str(exc)[:500]}"

@@ -89,7 +89,7 @@ def test_write_atomic_refuses_a_directory_a_link_a_device_and_a_read_only_file(t
 
 def test_a_location_that_cannot_be_written_is_refused_before_any_work(tmp_path):
     with Outputs() as out:
-        with pytest.raises(OutputError, match="cannot write /proc/hvr-report"):
+        with pytest.raises(OutputError, match="cannot write into /proc/hvr-report"):
             out.folder("/proc/hvr-report", "--report")
         (tmp_path / "afile").write_text("mine")
         with pytest.raises(OutputError, match="afile is a file, not a folder"):

@@ -207,3 +207,113 @@ def test_ctrl_c_to_the_process_group_stops_fuzzing_and_its_workers(tmp_path, wor
     assert child.returncode == 130 and "Traceback" not in err and "Exception ignored" not in err, err
     assert err.strip().splitlines()[-1].startswith("hvr-model: interrupted: while fuzzing default")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- found by the bad-input trial of this issue ----------------------------------------------------
+MUTANT = ["--config", "single_vm", "--mutant", "disks_copied_in_parallel", "--quiet"]
+
+
+def test_a_reader_that_stops_early_changes_neither_the_exit_code_nor_the_outputs(tmp_path):
+    child = subprocess.Popen([sys.executable, "-m", "hvr_model", "check", *MUTANT, "--itf", str(tmp_path / "itf")],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    child.stdout.readline()
+    child.stdout.close()                 # as `| head -1` does
+    assert child.wait(timeout=60) == 1
+    assert list((tmp_path / "itf").glob("*.itf.json"))
+
+
+@pytest.mark.parametrize("flags", [
+    ["--report", "{t}/X.json", "--export-graph", "{t}/X.json"],
+    ["--itf", "{t}/Y", "--report", "{t}/Y"],
+    ["--report", "{t}/Z", "--itf", "{t}/Z/index.html"],
+    ["--itf", "{t}/col", "--export-graph", "{t}/col/one_disk_copied_at_a_time.itf.json"],
+], ids=["report-and-graph", "itf-and-report", "itf-inside-report", "graph-onto-an-itf-file"])
+def test_two_outputs_on_one_path_are_refused_and_nothing_is_written(tmp_path, flags):
+    code, _, err = quietly(["check", *MUTANT, *[f.format(t=tmp_path) for f in flags]])
+    assert_refused(code, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_where_an_output_file_goes_is_refused_before_anything_is_renamed(tmp_path):
+    (tmp_path / "itf" / "one_disk_copied_at_a_time.itf.json").mkdir(parents=True)
+    (tmp_path / "g.json").write_text("earlier")
+    code, _, err = quietly(["check", *MUTANT, "--itf", str(tmp_path / "itf"), "--export-graph", str(tmp_path / "g.json"),
+                            "--report", str(tmp_path / "rep")])
+    assert_refused(code, err)
+    assert (tmp_path / "g.json").read_text() == "earlier" and not (tmp_path / "rep").exists()
+
+
+def test_fuzz_never_overwrites_its_own_configuration(tmp_path):
+    config = tmp_path / "my.toml"
+    config.write_text('name = "my"\nvms = [{name = "web"}]\n')
+    code, _, err = quietly(["fuzz", "--config", str(config), "--trace-out", str(config), "--examples", "2"])
+    assert_refused(code, err)
+    assert "input of this run" in err and config.read_text().startswith('name = "my"')
+
+
+@pytest.mark.parametrize("argv", [["check", "--config", "c" * 300], ["check", "--config", "single_vm", "--report",
+                                  "/tmp/" + "r" * 300], ["diagrams", "--out", "/tmp/" + "d" * 300],
+                                  ["check", "--config", "single_vm", "--export-graph", "/tmp/a\0b.json"]])
+def test_names_too_long_or_with_a_nul_are_bad_input(argv):
+    code, _, err = quietly(argv)
+    assert_refused(code, err)
+
+
+def test_a_dotted_key_of_thousands_of_parts_is_refused_at_once(tmp_path):
+    (tmp_path / "bomb.toml").write_text("a" + ".a" * 100_000 + " = 1\n")
+    started = time.monotonic()
+    code, _, err = quietly(["check", "--config", str(tmp_path / "bomb.toml")])
+    assert_refused(code, err)
+    assert "dotted key" in err and time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("version", ["true", "1.0", '"1"'])
+def test_a_trace_header_version_must_be_the_integer_1(tmp_path, version):
+    (tmp_path / "t.jsonl").write_text('{"format": "hvr-model-trace", "version": %s, "config": "single_vm"}\n' % version)
+    code, _, err = quietly(["trace", "check", str(tmp_path / "t.jsonl")])
+    assert_refused(code, err)
+
+
+def test_diagrams_never_replace_a_file_no_ledger_lists(tmp_path):
+    (tmp_path / "machine_vault.dot").write_text("mine")
+    code, _, err = quietly(["diagrams", "--out", str(tmp_path)])
+    assert_refused(code, err)
+    assert "not written by hvr-model diagrams" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["machine_vault.dot"]
+
+
+def test_a_ledger_that_is_a_fifo_is_refused_not_read(tmp_path):
+    os.mkfifo(tmp_path / ".hvr-model-diagrams")
+    proc = run("diagrams", "--out", str(tmp_path), timeout=60)
+    assert proc.returncode == 2 and "FIFO" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_dot_that_does_not_run_gives_the_report_with_dot_source(tmp_path, monkeypatch):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dot").write_text("#!/bin/sh\nexit 3\n")
+    (fake / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    code, _, err = quietly(["check", "--config", "single_vm", "--quiet", "--report", str(tmp_path / "R")])
+    assert code == 0 and "does not run" in err and "Traceback" not in err
+    assert "digraph" in (tmp_path / "R" / "index.html").read_text()
+
+
+def test_json_onto_a_full_device_is_one_line_and_no_traceback():
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "hvr_model", "check", "--config", "nope", "--json"],
+                              stdout=full, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_a_long_value_is_never_echoed_whole(tmp_path):
+    (tmp_path / "c.toml").write_text(f'name = "x"\nvms = [{{name = "a"}}]\n"{"k" * 500_000}" = 1\n')
+    code, _, err = quietly(["check", "--config", str(tmp_path / "c.toml")])
+    assert_refused(code, err)
+
+
+def test_fuzz_leaves_no_hypothesis_folder_behind(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = quietly(["fuzz", "--config", "single_vm", "--examples", "2"])
+    assert code == 0, err
+    assert list(tmp_path.iterdir()) == []
