@@ -104,8 +104,8 @@ def load_catalogue() -> Catalogue:
     path = Path(str(CATALOGUE))
     try:
         return parse_catalogue(read_text(path, what="requirements catalogue"), str(path))
-    except CatalogueError:
-        raise
+    except CatalogueError as exc:
+        raise exc if str(exc).startswith(str(path)) else CatalogueError(f"{path}: {exc}") from None
     except InputError as exc:
         raise CatalogueError(str(exc)) from None
 
