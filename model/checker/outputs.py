@@ -127,28 +127,21 @@ class Outputs:
             output names it, or its folder cannot be written (or the path is not a valid
             name: too long, a NUL byte).
         """
-        path = Path(path)
-        try:
-            _refuse_existing(path, flag, folder=False)
-            _probe(_nearest_existing(path.parent.absolute()), flag, path)
-            self._plan(path, flag, "file")
-        except OutputError:
-            raise
-        except _PATH_ERRORS as exc:
-            raise OutputError(f"{flag}: cannot write {path}: {_reason(exc)}") from None
-        return path
+        return self._validated(Path(path), flag, folder=False)
 
     def folder(self, path: str | os.PathLike, flag: str) -> Path:
         """Check that files can be written into the folder ``path`` (made at commit if missing)."""
-        path = Path(path)
+        return self._validated(Path(path), flag, folder=True)
+
+    def _validated(self, path: Path, flag: str, folder: bool) -> Path:
         try:
-            _refuse_existing(path, flag, folder=True)
-            _probe(_nearest_existing(path.absolute()), flag, path)
-            self._plan(path, flag, "folder")
+            _refuse_existing(path, flag, folder=folder)
+            _probe(_nearest_existing((path if folder else path.parent).absolute()), flag, path)
+            self._plan(path, flag, "folder" if folder else "file")
         except OutputError:
             raise
         except _PATH_ERRORS as exc:
-            raise OutputError(f"{flag}: cannot write into {path}: {_reason(exc)}") from None
+            raise OutputError(f"{flag}: cannot write {'into ' if folder else ''}{path}: {_reason(exc)}") from None
         return path
 
     @property
