@@ -16,8 +16,14 @@ nothing of the Hyper-V layers.
 >>> hvr_model.check_config("single_vm").holds
 True
 """
-from importlib import import_module
+from importlib import import_module, metadata
 from typing import Any
+
+try:
+    #: The installed distribution's version (``hvr-model --version`` prints it).
+    __version__: str = metadata.version("hvr-model")
+except metadata.PackageNotFoundError:     # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
@@ -34,7 +40,7 @@ _EXPORTS = {
     "check_config": "tools.verification",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ import resource
 import sys
 from pathlib import Path
 
+from .. import __version__
 from ..checker.inputs import InputError
 from .guard import EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATED
 
@@ -41,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hvr-model", description="Check, fuzz and trace-check the formal model of Hyper-V "
                      "Replica orchestrated by Azure Site Recovery.", epilog=EXIT_CODES,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"hvr-model {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     check = sub.add_parser("check", help="explore a configuration and check every property", epilog=EXIT_CODES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)

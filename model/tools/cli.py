@@ -51,7 +51,7 @@ def _main(argv: Sequence[str]) -> int:
 def _configs(args) -> int:
     for name in config_names():
         cfg = load_config(name)
-        print(f"{name:30} {cfg.description.splitlines()[0] if cfg.description else ''}")
+        print(f"{name:30} {' '.join(cfg.description.split())}")
     return EXIT_OK
 
 

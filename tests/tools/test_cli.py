@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -216,3 +217,22 @@ def test_an_output_path_that_cannot_be_written_is_bad_input_before_any_work(tmp_
         proc = run("check", "--config", "single_vm", "--quiet", flag, str(a_file))
         assert proc.returncode == 2 and "is a file, not a folder" in proc.stderr and "Traceback" not in proc.stderr
         assert proc.stdout == "" and a_file.read_text() == "x"
+
+
+def test_version_is_the_installed_distributions(capsys):
+    import hvr_model
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"hvr-model {hvr_model.__version__}"
+    assert hvr_model.__version__ != "0+unknown"
+
+
+def test_configs_show_whole_descriptions(capsys):
+    assert main(["configs"]) == 0
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("two_group_plan"))
+    assert line.rstrip().endswith("the plan's ordering in isolation.")
+
+
+def test_the_package_is_typed_and_licensed():
+    from importlib import resources
+    assert resources.files("hvr_model").joinpath("py.typed").is_file()
+    assert "Permission is hereby granted" in (Path(__file__).parents[2] / "LICENSE").read_text()
