@@ -16,14 +16,10 @@ nothing of the Hyper-V layers.
 >>> hvr_model.check_config("single_vm").holds
 True
 """
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any
 
-try:
-    #: The installed distribution's version (``hvr-model --version`` prints it).
-    __version__: str = metadata.version("hvr-model")
-except metadata.PackageNotFoundError:     # run from a source tree that was never installed
-    __version__ = "0+unknown"
+from .tools.version import __version__
 
 #: Public name -> the module that defines it.
 _EXPORTS = {

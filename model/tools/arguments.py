@@ -11,8 +11,8 @@ import resource
 import sys
 from pathlib import Path
 
-from .. import __version__
 from ..checker.inputs import InputError
+from .version import __version__
 from .guard import EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATED
 
 __all__ = ["parser", "EXIT_CODES", "EXIT_FOR_VERDICT", "MAX_WORKERS", "SAFE_NAME", "default_memory_mib"]
