@@ -44,7 +44,7 @@ from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from ..checker.harness import invariant_message, state_machine
 from ..checker.properties import Always, AlwaysStep
 from ..checker.runtime import as_worker_process
-from ..hyperv.config import Config, load_config  # noqa: F401 -- load_config: used by the docstring example
+from ..hyperv.config import Config, as_config, load_config  # noqa: F401 -- load_config: used by the docstring example
 from ..hyperv.describe import describe
 from ..hyperv.mutants import system_for
 from ..hyperv.state import SITE_NAMES
@@ -119,15 +119,25 @@ def machine_for(config: Config, implementation: Implementation | None = None, ex
                 mutant: str | None = None) -> type[RuleBasedStateMachine]:
     """A state machine class fuzzing ``config`` (and ``implementation``, default the reference store).
 
+    ``config`` is a Config, a shipped configuration's name or a TOML path. The class runs
+    with the ``ci`` profile's settings (50 derandomized runs, no Hypothesis shrinking) unless
+    it is given others; :func:`fuzz` also shrinks a failure by replaying its labels.
+
     Built on the checker's generic harness (:func:`hvr_model.checker.harness.state_machine`).
     With ``exploration`` (a complete :func:`hvr_model.checker.explorer.explore` result of the same
     configuration) every step must be an edge of its graph (see :func:`differential`).
     """
+    config = as_config(config)
     system = system_for(config, mutant)
     impl = implementation if implementation is not None else ReferenceImplementation(mutant)
     checker = _Checker(system, impl, exploration, record=record_edges or exploration is not None)
     name = f"Fuzz_{config.name}" + (f"_{mutant}" if mutant else "")
-    return state_machine(system, invariants=checker.invariants, observer=checker, swarm=swarm, name=name)
+    machine = state_machine(system, invariants=checker.invariants, observer=checker, swarm=swarm, name=name)
+    # Run as a test (Machine.TestCase, run_state_machine_as_test), it has the ci profile's
+    # settings unless given others: no Hypothesis shrinking (minutes and pages of output on a
+    # data configuration); fuzz() shrinks a failure by replaying its labels instead.
+    machine.TestCase.settings = settings(PROFILES["ci"], verbosity=Verbosity.normal)
+    return machine
 
 
 class _Checker:
@@ -312,6 +322,7 @@ def fuzz(config: Config, profile: str = "ci", examples: int | None = None, steps
     With ``workers`` > 1 the runs are a swarm over that many forked processes, each with its
     own seed (``seed + i``, default 0 + i) and its share of the examples; the reports are merged.
     """
+    config = as_config(config)
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r} (known: {', '.join(PROFILES)})")
     if workers > 1:

@@ -19,7 +19,7 @@ True
 from __future__ import annotations
 
 from ..checker.properties import Always
-from ..hyperv.config import Config, load_config
+from ..hyperv.config import Config
 from ..hyperv.describe import describe
 from ..hyperv.events import EVENTS, JOB_OUTCOMES, canonical_event, job_event
 from ..hyperv.guards import Args
@@ -48,7 +48,7 @@ class Oracle:
     """The model of one configuration, in one current state."""
 
     def __init__(self, config: Config | str, mutant: str | None = None):
-        self.system = system_for(load_config(config) if isinstance(config, str) else config, mutant)
+        self.system = system_for(config, mutant)
         self.config = self.system.config
         self.state: World = self.system.initial_states()[0]
 

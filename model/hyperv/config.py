@@ -11,7 +11,7 @@ names the offending key; nothing is half-loaded.
 >>> parse_config({"name": "x", "vms": [{"name": "a", "disks": 0}]})
 Traceback (most recent call last):
 ...
-hvr_model.hyperv.config.ConfigError: vms[0].disks: must be between 1 and 4, got 0
+hvr_model.hyperv.config_fields.ConfigError: vms[0].disks: must be between 1 and 4, got 0
 """
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from ..checker.inputs import InputError, excerpt, parse_toml, read_text
+from .config_fields import ConfigError, _check_keys, _check_type, _choice, _int_range
 from .events import EVENTS
 
 __all__ = ["Config", "VmConfig", "PlanGroup", "Policy", "Bounds", "DataConfig", "ConfigError", "load_config",
-           "parse_config", "config_names", "FAULTS", "POST_ACTIONS"]
+           "parse_config", "config_names", "as_config", "as_config", "FAULTS", "POST_ACTIONS"]
 
 #: Environment actions a configuration may enable (REQUIREMENTS, "Faults").
 FAULTS = ("site_outage", "vmm_server_outage", "host_crash", "network_partition", "vault_outage",
@@ -36,10 +37,6 @@ INITIAL_REPLICATION = ("online", "scheduled", "offline")
 AUTHENTICATION = ("kerberos", "certificate")
 RESYNCHRONIZATION = ("automatic", "scheduled", "manual")
 MAX_GROUPS = 7
-
-
-class ConfigError(InputError):
-    """A configuration is malformed: the message starts with the file, then the key at fault (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -123,41 +120,6 @@ class Config:
     def older_recovery_points(self) -> bool:
         """True when the policy keeps points besides the latest (REQ-14)."""
         return self.policy.recovery_point_retention_hours > 0
-
-
-def _check_type(path: str, value: Any, kind: type | tuple[type, ...]) -> Any:
-    if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise ConfigError(f"{path}: expected {_type_name(kind)}, got a boolean")
-    if not isinstance(value, kind):
-        raise ConfigError(f"{path}: expected {_type_name(kind)}, got {type(value).__name__}")
-    return value
-
-
-def _type_name(kind) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join({str: "a string", int: "an integer", bool: "a boolean", list: "a list",
-                        dict: "a table"}.get(k, k.__name__) for k in kinds)
-
-
-def _check_keys(path: str, table: dict, allowed: set[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            where = f"{path}.{key}" if path else key
-            raise ConfigError(f"{where}: unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-def _choice(path: str, value: Any, choices: tuple[str, ...]) -> str:
-    _check_type(path, value, str)
-    if value not in choices:
-        raise ConfigError(f"{path}: must be one of {', '.join(choices)}, got {excerpt(value)}")
-    return value
-
-
-def _int_range(path: str, value: Any, low: int, high: int) -> int:
-    _check_type(path, value, int)
-    if not low <= value <= high:
-        raise ConfigError(f"{path}: must be between {low} and {high}, got {value}")
-    return value
 
 
 def _parse_vms(raw: Any) -> tuple[VmConfig, ...]:
@@ -355,6 +317,29 @@ def _check_plan_scope(config: Config) -> None:
             if config.group_of(i) is not None and (failover in vm.exclude or failover in config.exclude):
                 raise ConfigError(f"exclude: VM {excerpt(vm.name)} of the recovery plan excludes {failover}, "
                                   f"so {start} must be excluded too")
+
+
+def as_config(config: "Config | str | os.PathLike[str]") -> Config:
+    """``config`` itself, or the shipped configuration (by name) or TOML file (by path) it names.
+
+    Every entry point that takes a configuration (``check_config``, ``system_for``,
+    ``Oracle``, ``machine_for``, ``fuzz``) goes through here, so each accepts all three.
+
+    Raises
+    ------
+    ConfigError
+        A bad name, file or content (see :func:`load_config`).
+    TypeError
+        ``config`` is none of a Config, a name or a path.
+
+    >>> as_config("single_vm").name == as_config(as_config("single_vm")).name == "single_vm"
+    True
+    """
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, (str, os.PathLike)):
+        return load_config(os.fspath(config))
+    raise TypeError(f"a configuration is a Config, a shipped name or a TOML path, got {type(config).__name__}")
 
 
 def config_names() -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..checker.mutation import (add_effect, add_guard, change_rows, drop_effect, drop_guard, drop_rows, extend_source,
                                 remove_source, replace_effect, replace_guard)
-from .config import Config, ConfigError
+from .config import Config, ConfigError, as_config
 from .effects import _with_power
 from .guards import Args
 from .mutant_catalogue import MUTANTS, Mutant, register, register as _register
@@ -31,14 +31,16 @@ from .views import source_site
 
 __all__ = ["Mutant", "MUTANTS", "system_for", "register"]
 
-def system_for(config: Config, mutant: str | None = None) -> System:
-    """The composed model of ``config``, or of its broken variant ``mutant``.
+def system_for(config: Config | str, mutant: str | None = None) -> System:
+    """The composed model of ``config`` (a Config, a shipped name or a TOML path), or of its broken
+    variant ``mutant``.
 
     Raises
     ------
     ConfigError
         For an unknown mutant name (the message lists where to find the names).
     """
+    config = as_config(config)
     if mutant is None:
         return System(config)
     if mutant not in MUTANTS:

@@ -19,19 +19,11 @@ from pathlib import Path
 from ..checker.checking import CheckResult, check
 from ..checker.exploration import Progress
 from ..checker.parallel import require_reachable
-from ..hyperv.config import Config, ConfigError, load_config
+from ..hyperv.config import Config, ConfigError, as_config
 from ..hyperv.mutants import system_for
 from ..specs.catalogue import ALL_PROPERTIES
 
 __all__ = ["check_config", "as_config"]
-
-
-def as_config(config: Config | str | Path) -> Config:
-    """``config`` itself, or the shipped configuration or TOML file it names.
-
-    Raises :class:`hvr_model.hyperv.config.ConfigError` for a bad name, file or content.
-    """
-    return config if isinstance(config, Config) else load_config(config)
 
 
 def check_config(config: Config | str | Path, mutant: str | None = None, properties: Sequence = ALL_PROPERTIES,
