@@ -27,10 +27,11 @@ class MyBlockStore(ReferenceImplementation):
         super().__init__()
         self.forget_last_write = forget_last_write
 
-    def perform(self, label: str) -> None:
-        if self.forget_last_write and label.startswith("guest_write("):
+    def perform(self, event) -> None:
+        # event is the model's label (a str) with its parts: event.name, .vm, .disk, .block, .data
+        if self.forget_last_write and event.name == "guest_write":
             return                       # the bug: a write acknowledged but never stored
-        super().perform(label)
+        super().perform(event)
 
 
 def fuzz(store: MyBlockStore, config: str = "data_single_vm") -> str:

@@ -31,7 +31,7 @@ _EXPORTS = {
     "System": "hyperv", "system_for": "hyperv", "MUTANTS": "hyperv", "EVENTS": "hyperv",
     "ALL_PROPERTIES": "specs.catalogue",
     "Oracle": "conformance", "Refused": "conformance", "check_trace": "conformance",
-    "assert_conforms": "conformance",
+    "assert_conforms": "conformance", "Event": "conformance.events",
     "machine_for": "conformance.fuzz", "Implementation": "conformance.fuzz",
     "check_config": "tools.verification",
 }

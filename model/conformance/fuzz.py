@@ -52,6 +52,7 @@ from ..hyperv.system import System
 from ..specs.catalogue import ALL_PROPERTIES
 from .draws import seeded_draws_only
 from .fuzz_traces import Coverage, coverage, reproduction, trace_lines, write_trace
+from .events import event_of
 from .implementation import Implementation, ReferenceImplementation
 
 __all__ = ["Implementation", "ReferenceImplementation", "machine_for", "fuzz", "differential", "coverage",
@@ -188,7 +189,7 @@ class _Checker:
             if args.event in prop.events and prop.starts_in(before, self.config):
                 assert prop.check(before, after, args, self.config), \
                     f"step property {prop.name} violated by step {n}. {label}: {prop.doc}"
-        self.impl.perform(label)
+        self.impl.perform(event_of(label, args, self.config))
         if self.config.data is not None:
             self._compare_disks(after, label, n)
 

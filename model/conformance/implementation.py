@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from ..hyperv.config import Config
+from .events import Event
 from .oracle import Oracle
 
 __all__ = ["Implementation", "ReferenceImplementation"]
@@ -20,15 +21,17 @@ __all__ = ["Implementation", "ReferenceImplementation"]
 class Implementation(Protocol):
     """The adapter a DR implementation provides to be fuzzed against the model.
 
-    ``reset(config)`` starts from the configuration's initial state; ``perform(label)``
-    carries out one event, named by its model label (``begin_disk_copy(vm=web, disk=0)``);
+    ``reset(config)`` starts from the configuration's initial state; ``perform(event)``
+    carries out one event: an :class:`~hvr_model.conformance.events.Event`, which is the
+    model's label (``begin_disk_copy(vm=web, disk=0)``) with its parts parsed (``event.name``,
+    ``event.vm``, ``event.disk``, ...);
     ``disks(vm, site)`` returns the bytes of each of VM ``vm``'s disks on ``site``
     (``"primary"`` or ``"recovery"``), compared after every step in data configurations.
     """
 
     def reset(self, config: Config) -> None: ...
 
-    def perform(self, label: str) -> None: ...
+    def perform(self, event: Event) -> None: ...
 
     def disks(self, vm: str, site: str) -> tuple[bytes, ...]: ...
 
@@ -42,8 +45,8 @@ class ReferenceImplementation:
     def reset(self, config: Config) -> None:
         self.oracle = Oracle(config, self.mutant)
 
-    def perform(self, label: str) -> None:
-        self.oracle.apply_label(label)
+    def perform(self, event: Event) -> None:
+        self.oracle.apply(event)
 
     def disks(self, vm: str, site: str) -> tuple[bytes, ...]:
         return self.oracle.disks(vm, site)

@@ -28,6 +28,7 @@ from ..hyperv.mutants import system_for
 from ..hyperv.system import event_label
 from ..hyperv.views import direction, replication_mode
 from ..specs.catalogue import ALL_PROPERTIES
+from .events import Event, event_of
 
 __all__ = ["Oracle", "Refused", "UnknownEvent"]
 
@@ -110,9 +111,25 @@ class Oracle:
             raise UnknownEvent(f"unknown site {name!r} (known: {', '.join(SITE_NAMES)})")
         return SITE_NAMES.index(name)
 
-    def apply(self, event: str, **params) -> World:
-        """Perform ``event``; the new state, or :class:`Refused` (the state is then unchanged)."""
+    def apply(self, event: str | Event, **params) -> World:
+        """Perform ``event``; the new state, or :class:`Refused` (the state is then unchanged).
+
+        ``event`` is an event name with its ``params`` (``apply("planned_failover", vm="web")``),
+        or an :class:`~hvr_model.conformance.events.Event` (its label is applied as it is).
+        """
+        if isinstance(event, Event):
+            return self.apply_label(str(event))
         return self.apply_label(self.label(event, **params))
+
+    def event(self, label: str) -> Event:
+        """The :class:`~hvr_model.conformance.events.Event` of ``label``: its name, VM, site, disk...
+
+        Raises :class:`UnknownEvent` when the configuration has no such label.
+        """
+        bound = self.system.event_by_label.get(label)
+        if bound is None:
+            raise UnknownEvent(f"{label} does not exist in configuration {self.config.name!r}")
+        return event_of(label, bound.args, self.config)
 
     def apply_label(self, label: str) -> World:
         bound = self.system.event_by_label.get(label)

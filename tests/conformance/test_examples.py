@@ -40,3 +40,24 @@ def test_every_entry_point_takes_a_name_a_path_or_a_config(entry):
 def test_a_config_of_another_type_is_a_type_error():
     with pytest.raises(TypeError, match="a Config, a shipped name or a TOML path"):
         as_config(42)
+
+
+def test_an_implementation_is_handed_structured_events_that_are_still_labels():
+    from hvr_model import Event
+    from hvr_model.conformance.fuzz import fuzz
+    from hvr_model.conformance.implementation import ReferenceImplementation
+
+    seen = []
+
+    class Recording(ReferenceImplementation):
+        def perform(self, event):
+            seen.append(event)
+            super().perform(event)
+
+    assert fuzz("data_single_vm", examples=3, implementation=Recording()).failure is None
+    assert seen and all(isinstance(e, Event) and isinstance(e, str) for e in seen)
+    write = next(e for e in seen if e.name == "guest_write")
+    assert (write.vm, write.site, write.disk in (0, 1), write.data in ("A", "B")) == ("web", None, True, True)
+    assert str(write) == f"guest_write(vm=web, disk={write.disk}, block={write.block}, data={write.data})"
+    failover = Oracle("single_vm_faults").event("unplanned_failover(vm=web, shutdown_source=true)")
+    assert failover.options == {"shutdown_source": True} and failover.name == "unplanned_failover"
