@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from hvr_model.tools.cli import main
 
+from tests.schema_check import assert_valid
+
 GARBAGE = settings(max_examples=150, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 HEADER = '{"format": "hvr-model-trace", "version": 1, "config": "single_vm"}\n'
@@ -138,6 +140,7 @@ def test_json_mode_prints_a_json_error_object_on_bad_input():
     assert code == 2 and "no shipped configuration" in err
     doc = json.loads(out)
     assert doc["exit_code"] == 2 and "no shipped configuration" in doc["error"]["message"]
+    assert_valid("result", doc)
 
 
 # -- outputs: validated before work, written together, nothing of the user's touched ------------

@@ -8,6 +8,8 @@ import pytest
 
 from hvr_model.tools.cli import main
 
+from tests.schema_check import assert_valid
+
 
 def run(*argv):
     return subprocess.run([sys.executable, "-m", "hvr_model", *argv], capture_output=True, text=True)
@@ -24,6 +26,7 @@ def test_check_single_vm_holds_and_prints_the_properties_table(capsys):
 def test_data_claims_are_vacuous_not_holding_where_the_config_has_no_data(capsys):
     assert main(["check", "--config", "single_vm", "--json"]) == 0     # vacuous is a warning, not a failure
     doc = json.loads(capsys.readouterr().out)
+    assert_valid("result", doc)
     claims = {p["name"]: p for p in doc["properties"]}
     data = claims["source_disks_replay_their_history"]
     assert data["verdict"] == "vacuous" and data["holds"] is None and "[data]" in data["vacuous"]
@@ -59,6 +62,7 @@ def test_check_of_a_mutant_exits_1_with_a_numbered_counterexample(capsys):
 def test_json_output_follows_the_documented_schema(capsys):
     assert main(["check", "--config", "single_vm", "--mutant", "disks_copied_in_parallel", "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
+    assert_valid("result", doc)
     assert {"config", "mutant", "complete", "states", "edges", "depth", "seconds", "holds",
             "properties"} <= set(doc)
     assert doc["config"] == "single_vm" and doc["holds"] is False and doc["states"] == 262
@@ -74,6 +78,7 @@ def test_max_states_stops_early_and_reports_incomplete(capsys):
     # exit 3: a bounded run proves nothing, so it must not look like success to CI.
     assert main(["check", "--config", "single_vm_faults", "--max-states", "500", "--json"]) == 3
     doc = json.loads(capsys.readouterr().out)
+    assert_valid("result", doc)
     assert doc["complete"] is False and doc["states"] == 500
     assert doc["verdict"] == "incomplete" and doc["holds"] is False
     graph_claims = [p for p in doc["properties"] if p["kind"] == "graph"]
@@ -159,6 +164,7 @@ def test_safety_only_gives_the_graph_verdicts_on_every_safety_claim(capsys):
     assert main(["check", "--config", "single_vm", "--mutant", "disks_copied_in_parallel", "--json",
                  "--safety-only"]) == 1
     safety = json.loads(capsys.readouterr().out)
+    assert_valid("result", safety)
     assert (safety["states"], safety["edges"], safety["depth"]) == (graph["states"], graph["edges"], graph["depth"])
     for g, s in zip(graph["properties"], safety["properties"]):
         if g["kind"] in ("graph", "leads-to", "eventually") and s["verdict"] != "vacuous":
@@ -204,8 +210,9 @@ def test_a_liveness_violation_is_a_lasso_in_text_json_and_itf(tmp_path, capsys):
     assert itf["loop"] == 10 and len(itf["states"]) == 11 and itf["#meta"]["lasso"] == "cycle of 1 steps"
     assert itf["states"][10]["#meta"]["action"] == "replicate_delta(vm=web)"
     assert main(argv + ["--json"]) == 1
-    claim = next(p for p in json.loads(capsys.readouterr().out)["properties"]
-                 if p["name"] == "pending_log_is_replicated")
+    doc = json.loads(capsys.readouterr().out)
+    assert_valid("result", doc)
+    claim = next(p for p in doc["properties"] if p["name"] == "pending_log_is_replicated")
     assert claim["kind"] == "leads-to" and [s["action"] for s in claim["cycle"]] == ["replicate_delta(vm=web)"]
     assert claim["instance"] == "for vm web"
 

@@ -6,6 +6,8 @@ from hvr_model.checker.properties import Always
 from hvr_model.tools import console
 from hvr_model.tools.cli import main
 
+from tests.schema_check import assert_valid
+
 # planned_failover_without_final_log: the write at step 9 is still unsent at the failover (step 10),
 # so the claim fails on vm[web].unsent = 1, which the last step's diff does not show.
 MUTANT = ["check", "--config", "single_vm", "--mutant", "planned_failover_without_final_log"]
@@ -25,6 +27,7 @@ def test_text_shows_the_read_variable_that_did_not_change_at_the_last_step(capsy
 def test_json_read_holds_the_same_variables_and_null_elsewhere(capsys):
     assert main(MUTANT + ["--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
+    assert_valid("result", doc)
     bad = next(p for p in doc["properties"] if p["name"] == "planned_failover_leaves_vm_protected")
     assert bad["read"] == {"vm[web].protection": "PlannedFailoverPendingCommit", "vm[web].unsent": "1"}
     assert "vm[web].unsent" not in bad["counterexample"][-1]["changes"]
@@ -42,6 +45,7 @@ def test_a_step_claim_shows_the_states_before_and_after(capsys):
             "    after   vm[web].unsent = 0\n") in out
     assert main(argv + ["--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
+    assert_valid("result", doc)
     bad = next(p for p in doc["properties"] if p["name"] == "writes_are_tracked_while_replication_runs")
     assert bad["read"] == {"before": {"vm[web].phase": "InitialReplicationInProgress", "vm[web].unsent": "0"},
                            "after": {"vm[web].unsent": "0"}}
