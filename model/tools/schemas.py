@@ -43,7 +43,7 @@ from ..hyperv.state import SITE_NAMES
 from . import guard
 
 __all__ = ["SCHEMA_NAMES", "schema", "build", "render", "write_schemas", "stale_schemas", "SCHEMA_FOLDER",
-           "DRAFT"]
+           "DRAFT", "INTEGER_RANGES", "ERROR_KINDS", "main"]
 
 #: The schemas shipped, by name (the file is ``NAME.schema.json``).
 SCHEMA_NAMES = ("config", "trace", "result")
