@@ -18,6 +18,8 @@ True
 """
 from __future__ import annotations
 
+from collections import deque
+
 from ..checker.properties import Always
 from ..hyperv.config import Config
 from ..hyperv.describe import describe
@@ -45,13 +47,44 @@ class UnknownEvent(ValueError):
     """The event, or one of its parameters, does not exist in this configuration."""
 
 
-class Oracle:
-    """The model of one configuration, in one current state."""
+#: Engine steps a partially observed log may leave out before an event (as ``trace check``).
+DEFAULT_MAX_UNOBSERVED = 8
 
-    def __init__(self, config: Config | str, mutant: str | None = None):
+
+class Oracle:
+    """The model of one configuration, in one current state.
+
+    Parameters
+    ----------
+    config : Config, str or path
+        The configuration (a shipped name or a TOML path are loaded).
+    mutant : str, optional
+        Check against a deliberately broken variant instead.
+    observed : {"full", "partial"}
+        ``"partial"``: the log being replayed may leave out Hyper-V engine events. Before an
+        event the model refuses, the fewest unobserved engine steps (at most
+        ``max_unobserved``) that make it allowed are assumed; ``assumed`` lists them.
+    max_unobserved : int
+        The bound of that search (default 8).
+
+    >>> oracle = Oracle("single_vm", observed="partial")
+    >>> _ = oracle.apply("enable_protection", vm="web")
+    >>> _ = oracle.apply("complete_initial_replication", vm="web")     # the disk copies went unlogged
+    >>> oracle.assumed[0][1]          # doctest: +NORMALIZE_WHITESPACE
+    ['start_initial_replication(vm=web)', 'begin_disk_copy(vm=web, disk=0)', 'finish_disk_copy(vm=web, disk=0)',
+     'begin_disk_copy(vm=web, disk=1)', 'finish_disk_copy(vm=web, disk=1)']
+    """
+
+    def __init__(self, config: Config | str, mutant: str | None = None, *, observed: str = "full",
+                 max_unobserved: int = DEFAULT_MAX_UNOBSERVED):
+        if observed not in ("full", "partial"):
+            raise ValueError(f'observed must be "full" or "partial", got {observed!r}')
         self.system = system_for(config, mutant)
         self.config = self.system.config
         self.state: World = self.system.initial_states()[0]
+        self.observed, self.max_unobserved = observed, max_unobserved
+        #: ``(label, the engine steps assumed before it)`` for each event that needed some.
+        self.assumed: list[tuple[str, list[str]]] = []
 
     # -- events --------------------------------------------------------------------------------
     def allowed(self) -> list[str]:
@@ -136,11 +169,40 @@ class Oracle:
         if bound is None:
             raise UnknownEvent(f"{label} does not exist in configuration {self.config.name!r}")
         steps = list(self.system.steps(self.state, (bound,)))
+        if not steps and self.observed == "partial":
+            found, _ = self.search_unobserved(label, self.max_unobserved)
+            if found is not None:
+                self.state = found[1]
+                self.assumed.append((label, found[0]))
+                steps = list(self.system.steps(self.state, (bound,)))
         if not steps:
             refusal = self.system.refusal(self.state, bound)
             raise Refused(label, [r for r, _ in refusal], sorted({q for _, q in refusal if q}))
         self.state = self.system.fire(self.state, steps[0])
         return self.state
+
+    def search_unobserved(self, label: str, bound: int):
+        """Fewest unobserved engine steps (at most ``bound``) after which ``label`` is allowed.
+
+        Returns ``((labels of the steps, the state they reach) or None, every state reached)``,
+        breadth first; the oracle's state is not changed.
+        """
+        system = self.system
+        engine = tuple(e for e in system.events if e.spec.kind == "engine")
+        target = (system.event_by_label[label],)
+        parent, queue = {self.state: None}, deque([(self.state, 0)])
+        while queue:
+            state, depth = queue.popleft()
+            if depth and any(True for _ in system.steps(state, target)):
+                return (_path(parent, state), state), list(parent)
+            if depth == bound:
+                continue
+            for step in system.steps(state, engine):
+                nxt = system.fire(state, step)
+                if nxt not in parent:
+                    parent[nxt] = (state, step.event.label)
+                    queue.append((nxt, depth + 1))
+        return None, list(parent)
 
     # -- reading the state -----------------------------------------------------------------------
     def _index(self, vm: str) -> int:
@@ -178,3 +240,11 @@ class Oracle:
         """Every state invariant of specs/ on the current state."""
         return {p.name: bool(p.predicate(self.state, self.config)) for p in ALL_PROPERTIES
                 if isinstance(p, Always)}
+
+
+def _path(parent, state) -> list[str]:
+    labels = []
+    while parent[state] is not None:
+        state, label = parent[state]
+        labels.append(label)
+    return labels[::-1]

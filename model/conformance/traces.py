@@ -18,7 +18,6 @@ steps it had to assume are reported.
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,13 +25,12 @@ from ..checker.inputs import MAX_TRACE_BYTES, InputError, excerpt, parse_json, r
 from ..hyperv.config import ConfigError, config_names, load_config
 from ..hyperv.describe import describe
 from ..hyperv.events import canonical_event
-from .oracle import Oracle, Refused, UnknownEvent
+from .oracle import DEFAULT_MAX_UNOBSERVED, Oracle, Refused, UnknownEvent
 
 __all__ = ["TraceMalformed", "TraceFailure", "TraceResult", "check_trace", "check_trace_text",
            "DEFAULT_MAX_UNOBSERVED", "FORMAT", "VERSION"]
 
 FORMAT, VERSION = "hvr-model-trace", 1
-DEFAULT_MAX_UNOBSERVED = 8
 _HEADER_KEYS = {"format", "version", "config", "observed", "comment"}
 _PARAM_TYPES = {"vm": str, "site": str, "disk": int, "block": int, "data": str, "shutdown_source": bool,
                 "job": str}
@@ -183,7 +181,7 @@ def _step(oracle: Oracle, event: _Event, partial: bool, bound: int, result: Trac
     try:
         oracle.apply_label(event.label)
     except Refused as refusal:
-        assumed, reached = _search(oracle, event.label, bound) if partial else (None, ())
+        assumed, reached = oracle.search_unobserved(event.label, bound) if partial else (None, ())
         if assumed is None:
             reasons = refusal.reasons + (_unassumable(oracle, event.label, bound, reached) if partial else [])
             result.failure = _failure(oracle, event, reasons, refusal.requirements)
@@ -210,30 +208,6 @@ def _failure(oracle: Oracle, event: _Event, reasons, requirements) -> TraceFailu
                         describe(oracle.state, oracle.config))
 
 
-def _search(oracle: Oracle, label: str, bound: int):
-    """Fewest unobserved engine steps (at most ``bound``) after which ``label`` is allowed.
-
-    Returns ``((steps, state) or None, the states reached)``, breadth first.
-    """
-    system = oracle.system
-    engine = tuple(e for e in system.events if e.spec.kind == "engine")
-    target = (system.event_by_label[label],)
-    start = oracle.state
-    parent, queue = {start: None}, deque([(start, 0)])
-    while queue:
-        state, depth = queue.popleft()
-        if depth and any(True for _ in system.steps(state, target)):
-            return (_path(parent, state), state), list(parent)
-        if depth == bound:
-            continue
-        for step in system.steps(state, engine):
-            nxt = system.fire(state, step)
-            if nxt not in parent:
-                parent[nxt] = (state, step.event.label)
-                queue.append((nxt, depth + 1))
-    return None, list(parent)
-
-
 def _unassumable(oracle: Oracle, label: str, bound: int, reached: list) -> list[str]:
     """The unobserved engine steps that would lead to what ``label`` needs, and why none could be assumed.
 
@@ -255,11 +229,3 @@ def _unassumable(oracle: Oracle, label: str, bound: int, reached: list) -> list[
             why = "; ".join(system.refusal_reasons(where, engine))
             out.append(f"could not assume {engine.label} within {bound} unobserved steps: {why}")
     return out
-
-
-def _path(parent, state) -> list[str]:
-    labels = []
-    while parent[state] is not None:
-        state, label = parent[state]
-        labels.append(label)
-    return labels[::-1]

@@ -61,3 +61,17 @@ def test_an_implementation_is_handed_structured_events_that_are_still_labels():
     assert str(write) == f"guest_write(vm=web, disk={write.disk}, block={write.block}, data={write.data})"
     failover = Oracle("single_vm_faults").event("unplanned_failover(vm=web, shutdown_source=true)")
     assert failover.options == {"shutdown_source": True} and failover.name == "unplanned_failover"
+
+
+def test_a_partially_observed_log_assumes_the_engine_steps_it_left_out():
+    full, partial = Oracle("single_vm"), Oracle("single_vm", observed="partial")
+    for oracle in (full, partial):
+        oracle.apply("enable_protection", vm="web")
+    from hvr_model import Refused
+    with pytest.raises(Refused):
+        full.apply("complete_initial_replication", vm="web")
+    partial.apply("complete_initial_replication", vm="web")
+    assert partial.assumed[0][0] == "complete_initial_replication(vm=web)"
+    assert "begin_disk_copy(vm=web, disk=0)" in partial.assumed[0][1]
+    with pytest.raises(ValueError, match="observed"):
+        Oracle("single_vm", observed="some")
