@@ -4,25 +4,25 @@ The explored graph's nodes are :class:`~hvr_model.hyperv.state.World` values, wh
 GraphML cannot hold: :func:`export_graph` gives each state a string id
 (``s0``, ``s1``, ... in breadth-first order, ``s0`` the initial state) and
 copies its variables as attributes from :func:`hvr_model.hyperv.describe.describe`
-(``vm[web].protection`` ...), plus ``depth``, ``initial`` and ``home``. Each
-edge has ``actions`` (its action labels joined by ``"; "``) and ``count``.
-:func:`write_graph` writes it with networkx's GraphML writer or, for a
-``.json`` file, as ``networkx.node_link_data``.
+(``vm[web].protection`` ...), typed by the variable (:func:`typed_value`: counters
+are integers, flags booleans, the rest text), plus ``depth``, ``initial`` and
+``home``. Each edge has ``actions`` (its action labels joined by ``"; "``) and
+``count``. :func:`write_graph` writes it with networkx's GraphML writer (typed
+``<key attr.type="int|boolean|string">``) or, for a ``.json`` file, as
+``networkx.node_link_data`` (JSON numbers and booleans).
 
-:func:`itf_trace` turns a path (a list of :class:`~hvr_model.checker.exploration.Step`)
-into the Informal Trace Format of Apalache and Quint: ``vars`` are the top
-names of the describe() paths (``site``, ``network``, ``vault``, ``plan``,
-``vm``), nested as records (``vm.web.power.primary``); integers are
-``{"#bigint": "n"}``, flags are booleans, the rest strings; each state's
-``#meta`` has its ``index`` and the ``action`` that led to it (``null`` for the
-initial state).
+:func:`itf_trace` (from :mod:`hvr_model.conformance.itf`) turns a path (a list of
+:class:`~hvr_model.checker.exploration.Step`) into the Informal Trace Format of
+Apalache and Quint, typed from the state (:func:`itf_state`, ``#meta.varTypes``
+from :func:`itf_var_types`); ``hvr-model trace check`` replays such a file
+(:func:`hvr_model.conformance.itf.check_itf_trace`).
 
 >>> from hvr_model.hyperv.config import load_config
 >>> from hvr_model.tools.verification import check_config as check
 >>> result = check(load_config("single_vm"))
 >>> graph = export_graph(result.exploration, result.config)
->>> graph.nodes["s0"]["vm[web].protection"], graph.nodes["s0"]["initial"]
-('Unprotected', True)
+>>> graph.nodes["s0"]["vm[web].protection"], graph.nodes["s0"]["initial"], graph.nodes["s0"]["vm[web].unsent"]
+('Unprotected', True, 0)
 >>> graph.edges["s0", "s1"]["actions"]
 'enable_protection(vm=web)'
 """
@@ -30,21 +30,19 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 from pathlib import Path
 
 import networkx as nx
 
 from ..checker.outputs import OutputError, Outputs
+from ..conformance.itf import ITF_FORMAT_DESCRIPTION, itf_state, itf_trace, itf_var_types
 from ..hyperv.config import Config
 from ..hyperv.describe import describe
 
-__all__ = ["state_ids", "export_graph", "stage_graph", "write_graph", "stage_itf", "GRAPH_FORMATS", "itf_value", "nested", "itf_trace",
-           "write_itf", "ITF_FORMAT_DESCRIPTION"]
+__all__ = ["state_ids", "export_graph", "typed_value", "stage_graph", "write_graph", "stage_itf", "GRAPH_FORMATS",
+           "itf_state", "itf_var_types", "itf_trace", "write_itf", "ITF_FORMAT_DESCRIPTION"]
 
 GRAPH_FORMATS = (".graphml", ".json")
-ITF_FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
-_PATH_PART = re.compile(r"[^.\[\]]+")
 
 
 def state_ids(exploration) -> dict:
@@ -52,15 +50,45 @@ def state_ids(exploration) -> dict:
     return {state: f"s{i}" for i, state in enumerate(exploration.graph)}
 
 
+#: describe() keys (their last part) whose values are integers and booleans; the rest are text.
+_INTEGERS = frozenset({"unsent", "retries", "chosen_point", "group", "lost_writes"})
+_BOOLEANS = frozenset({"snapshot", "unclosed_log", "older_points", "diverged_replica", "source_needs_resync",
+                       "held_logs", "missed_cycles"})
+
+
+def typed_value(path: str, text: str) -> str | int | bool:
+    """A describe() value typed by its variable: an ``int`` or ``bool`` where the model's is, else the text.
+
+    The type follows the variable, never the text, so an attribute has one type on every node
+    (a one-block disk written ``"1"`` stays text).
+
+    >>> typed_value("vm[web].unsent", "2"), typed_value("vm[web].snapshot", "False"), typed_value("vault", "Reachable")
+    (2, False, 'Reachable')
+    """
+    name = path.rsplit(".", 1)[-1]
+    if name in _INTEGERS:
+        return int(text)
+    if name in _BOOLEANS:
+        return text == "True"
+    return text
+
+
 def export_graph(exploration, config: Config, mutant: str | None = None) -> nx.DiGraph:
-    """The explored graph with string ids and only string, number and boolean attributes."""
+    """The explored graph with string ids and typed attributes (text, integers, booleans).
+
+    Each node has ``depth`` (int), ``initial`` and ``home`` (bool) and every
+    :func:`~hvr_model.hyperv.describe.describe` variable, typed by :func:`typed_value`
+    (GraphML keys get ``attr.type`` int, boolean or string); each edge ``actions``
+    (labels joined by ``"; "``) and ``count`` (int).
+    """
     from ..hyperv.views import is_home
     ids, initial = state_ids(exploration), set(exploration.initial)
     out = nx.DiGraph(config=config.name, mutant=mutant or "", states=exploration.states,
                      transitions=exploration.edges, depth=exploration.depth, complete=exploration.complete)
     for state, node in ids.items():
         out.add_node(node, depth=exploration.depth_of(state), initial=state in initial,
-                     home=is_home(state, config), **describe(state, config))
+                     home=is_home(state, config),
+                     **{k: typed_value(k, v) for k, v in describe(state, config).items()})
     for u, v, actions in exploration.graph.edges(data="actions"):
         out.add_edge(ids[u], ids[v], actions="; ".join(actions), count=len(actions))
     return out
@@ -94,58 +122,6 @@ def write_graph(exploration, config: Config, path: Path | str, mutant: str | Non
     with Outputs() as outputs:
         stage_graph(exploration, config, outputs.file(path, "graph"), outputs, mutant)
         return outputs.commit()[0]
-
-
-def itf_value(text: str):
-    """A describe() value as an ITF value: ``{"#bigint": ...}``, a boolean, or the string.
-
-    >>> itf_value("3"), itf_value("True"), itf_value("Replicating")
-    ({'#bigint': '3'}, True, 'Replicating')
-    """
-    if text in ("True", "False"):
-        return text == "True"
-    if text.isdigit():
-        return {"#bigint": text}
-    return text
-
-
-def nested(flat: dict[str, str]) -> dict:
-    """describe() paths as nested records of ITF values.
-
-    >>> nested({"vm[web].power[primary]": "Serving", "plan.group": "0", "vault": "Reachable"})
-    {'vm': {'web': {'power': {'primary': 'Serving'}}}, 'plan': {'group': {'#bigint': '0'}}, 'vault': 'Reachable'}
-    """
-    out: dict = {}
-    for path, value in flat.items():
-        *parents, last = _PATH_PART.findall(path)
-        record = out
-        for part in parents:
-            record = record.setdefault(part, {})
-        record[last] = itf_value(value)
-    return out
-
-
-def itf_trace(steps, config: Config, mutant: str | None = None, **meta) -> dict:
-    """An ITF trace of ``steps`` (:class:`~hvr_model.checker.exploration.Step`); ``meta`` goes into ``#meta``.
-
-    >>> from hvr_model.hyperv.config import load_config
-    >>> from hvr_model.hyperv.system import System
-    >>> from hvr_model.checker.exploration import Step
-    >>> config = load_config("single_vm")
-    >>> w0 = System(config).initial_states()[0]
-    >>> w1 = System(config).apply(w0, "enable_protection(vm=web)")
-    >>> trace = itf_trace([Step(None, w0), Step("enable_protection(vm=web)", w1)], config)
-    >>> trace["vars"], [s["#meta"] for s in trace["states"]]
-    (['site', 'network', 'vault', 'plan', 'vm'], [{'index': 0, 'action': None}, {'index': 1, 'action': 'enable_protection(vm=web)'}])
-    >>> trace["states"][1]["vm"]["web"]["protection"]
-    'EnablingProtection'
-    """
-    states = [{"#meta": {"index": i, "action": step.action}, **nested(describe(step.state, config))}
-              for i, step in enumerate(steps)]
-    variables = [name for name in states[0] if name != "#meta"] if states else []
-    return {"#meta": {"format": "ITF", "format-description": ITF_FORMAT_DESCRIPTION, "source": "hvr-model",
-                      "config": config.name, "mutant": mutant, **meta},
-            "vars": variables, "states": states}
 
 
 def stage_itf(result, directory: Path, outputs: Outputs) -> list[Path]:

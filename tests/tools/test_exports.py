@@ -43,7 +43,12 @@ def _assert_same_graph(read, result):
     assert sum(bool(d) for _, d in read.nodes(data="initial")) == 1
     some_state = list(e.graph)[-1]
     node = read.nodes[ids[some_state]]
-    assert {k: node[k] for k in describe(some_state, result.config)} == describe(some_state, result.config)
+    assert {k: str(node[k]) for k in describe(some_state, result.config)} == describe(some_state, result.config)
+    # typed: counters are integers, flags booleans, states text (GraphML attr.type, JSON numbers)
+    assert type(node["vm[web].unsent"]) is int and type(node["plan.group"]) is int
+    assert type(node["vm[web].snapshot"]) is bool and type(node["home"]) is bool
+    assert type(node["vm[web].protection"]) is str and type(node["depth"]) is int
+    assert all(type(c) is int for _, _, c in read.edges(data="count"))
     for u, v, actions in list(e.graph.edges(data="actions"))[:50]:
         assert read.edges[ids[u], ids[v]]["actions"].split("; ") == list(actions)
 
@@ -88,10 +93,12 @@ def test_itf_trace_of_a_counterexample_round_trips(tmp_path, violated):
     for state in trace["states"]:
         assert set(state) - {"#meta"} == set(trace["vars"]) == {"site", "network", "vault", "plan", "vm"}
     last, flat = trace["states"][-1], describe(steps[-1].state, violated.config)
-    assert last["vm"]["web"]["protection"] == flat["vm[web].protection"] == "PlannedFailoverPendingCommit"
-    assert last["vm"]["web"]["power"]["primary"] == flat["vm[web].power[primary]"]
-    assert last["vm"]["web"]["unsent"] == {"#bigint": flat["vm[web].unsent"]}
-    assert last["vm"]["web"]["snapshot"] is False and last["site"]["primary"] == "Online"
+    [[name, web]] = last["vm"]["#map"]
+    assert name == "web" and web["protection"] == flat["vm[web].protection"] == "PlannedFailoverPendingCommit"
+    assert dict(web["power"]["#map"])["primary"] == flat["vm[web].power[primary]"]
+    assert web["unsent"] == {"#bigint": flat["vm[web].unsent"]}
+    assert web["snapshot"] is False and dict(last["site"]["#map"])["primary"] == "Online"
+    assert set(trace["#meta"]["varTypes"]) == set(trace["vars"])
 
 
 def test_itf_writes_nothing_when_every_property_holds(tmp_path, result):
