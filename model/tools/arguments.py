@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..checker.inputs import InputError
 from .version import __version__
+from .schemas import SCHEMA_NAMES
 from .guard import EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATED
 
 __all__ = ["parser", "EXIT_CODES", "EXIT_FOR_VERDICT", "MAX_WORKERS", "SAFE_NAME", "default_memory_mib"]
@@ -106,6 +107,8 @@ def parser() -> argparse.ArgumentParser:
                               help="write nothing; exit 1 if FILE is stale (not the table generated now)")
     diagrams = sub.add_parser("diagrams", help="regenerate the state diagrams (DOT and SVG) in a folder")
     diagrams.add_argument("--out", default="diagrams", help="the folder to write (default: diagrams)")
+    schema = sub.add_parser("schema", help="print a published JSON Schema: config, trace (lines) or result (--json)")
+    schema.add_argument("name", choices=SCHEMA_NAMES, help="which schema")
     return parser
 
 

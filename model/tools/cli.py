@@ -43,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
     commands = {"check": _check, "configs": _configs, "mutants": _mutants, "manifest": _manifest,
-                "diagrams": _diagrams, "trace": _trace, "fuzz": _fuzz, "traceability": _traceability}
+                "diagrams": _diagrams, "trace": _trace, "fuzz": _fuzz, "traceability": _traceability,
+                "schema": _schema}
     STATUS.begin(f"running {args.command}")
     return commands[args.command](args)
 
@@ -254,6 +255,12 @@ def _in_checkout(path: Path, source_checkout, flag: str) -> Path:
     if not source_checkout(path):
         raise InputError(f"{path} is inside the installed package, not a source checkout: give {flag}")
     return path
+
+
+def _schema(args) -> int:
+    from .schemas import schema
+    print(json.dumps(schema(args.name), indent=2, ensure_ascii=False))
+    return EXIT_OK
 
 
 def _diagrams(args) -> int:

@@ -225,3 +225,10 @@ def test_the_result_schema_refuses_what_the_output_never_holds():
         assert errors("result", doc | {"properties": [claim | wrong]}), wrong
     assert errors("result", {"error": {"kind": "oops", "message": "m"}, "exit_code": 2})
     assert errors("result", {"error": {"kind": "error", "message": "m"}, "exit_code": 0})
+
+
+@pytest.mark.parametrize("name", ["config", "trace", "result"])
+def test_the_schema_command_prints_the_shipped_schema(name, capsys):
+    from hvr_model.tools.cli import main
+    assert main(["schema", name]) == 0
+    assert json.loads(capsys.readouterr().out) == schema(name)
