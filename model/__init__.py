@@ -17,9 +17,20 @@ nothing of the Hyper-V layers.
 True
 """
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .tools.version import __version__
+
+if TYPE_CHECKING:     # what a type checker sees of the lazy re-exports below (mypy, pyright)
+    from .checker import (Always, AlwaysStep, CheckResult, Exploration, GraphClaim, MachineSpec, Sometimes,
+                          SometimesStep, SynchronousProduct, check, explore, transition)
+    from .blockstore import DataPathError, DiskImage, ReplicatedVm
+    from .hyperv import Config, ConfigError, EVENTS, MUTANTS, System, config_names, load_config, system_for
+    from .specs.catalogue import ALL_PROPERTIES
+    from .conformance import Oracle, Refused, assert_conforms, check_trace
+    from .conformance.events import Event
+    from .conformance.fuzz import Implementation, machine_for
+    from .tools.verification import check_config
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
@@ -36,7 +47,14 @@ _EXPORTS = {
     "check_config": "tools.verification",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+# A literal list, so that type checkers read it.
+__all__ = [
+    "ALL_PROPERTIES", "Always", "AlwaysStep", "CheckResult", "Config", "ConfigError", "DataPathError",
+    "DiskImage", "EVENTS", "Event", "Exploration", "GraphClaim", "Implementation", "MUTANTS", "MachineSpec",
+    "Oracle", "Refused", "ReplicatedVm", "Sometimes", "SometimesStep", "SynchronousProduct", "System",
+    "assert_conforms", "check", "check_config", "check_trace", "config_names", "explore", "load_config",
+    "machine_for", "system_for", "transition", "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -33,6 +33,7 @@ Your own implementation plugs in through :class:`Implementation`::
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -115,7 +116,7 @@ def _step_properties(config: Config):
     return [p for p in ALL_PROPERTIES if isinstance(p, AlwaysStep) and p.applies_to(config)]
 
 
-def machine_for(config: Config, implementation: Implementation | None = None, exploration=None,
+def machine_for(config: Config | str | os.PathLike[str], implementation: Implementation | None = None, exploration=None,
                 record_edges: bool = False, swarm: bool = True,
                 mutant: str | None = None) -> type[RuleBasedStateMachine]:
     """A state machine class fuzzing ``config`` (and ``implementation``, default the reference store).
@@ -314,7 +315,7 @@ class FuzzReport:
         return self.steps / self.seconds if self.seconds > 0 else 0.0
 
 
-def fuzz(config: Config, profile: str = "ci", examples: int | None = None, steps: int | None = None,
+def fuzz(config: Config | str | os.PathLike[str], profile: str = "ci", examples: int | None = None, steps: int | None = None,
          seed: int | None = None, implementation: Implementation | None = None, exploration=None,
          record_edges: bool = False, shrink_failures: bool = True, mutant: str | None = None,
          workers: int = 1) -> FuzzReport:
