@@ -78,7 +78,8 @@ def parser() -> argparse.ArgumentParser:
     trace = sub.add_parser("trace", help="check an event log (JSON Lines trace) against the model")
     trace_sub = trace.add_subparsers(dest="trace_command", required=True, parser_class=_Parser)
     trace_check = trace_sub.add_parser("check", help="exit 0 if the trace conforms, 1 if not, 2 if malformed")
-    trace_check.add_argument("file", help="the trace (.jsonl); format in specs/traces.md")
+    trace_check.add_argument("file", help="the trace: JSON Lines (.jsonl, format in specs/traces.md) or ITF "
+                                          "(.itf.json, e.g. from check --itf)")
     trace_check.add_argument("--max-unobserved", type=_non_negative_int, default=8,
                              help="engine steps a partial trace may leave out before an event (default 8)")
     sub.add_parser("configs", help="list the shipped configurations")

@@ -89,7 +89,11 @@ def _trace(args) -> int:
     from ..conformance.traces import TraceMalformed, check_trace
     STATUS.begin(f"checking the trace {args.file}")
     try:
-        result = check_trace(args.file, args.max_unobserved)
+        if args.file.endswith(".itf.json"):     # an ITF trace (Apalache, Quint, or check --itf)
+            from ..conformance.itf import check_itf_trace
+            result = check_itf_trace(args.file)
+        else:
+            result = check_trace(args.file, args.max_unobserved)
     except TraceMalformed as exc:
         raise InputError(f"malformed trace, {exc}", source=args.file) from None
     STATUS.outcome = EXIT_OK if result.conforms else EXIT_VIOLATED

@@ -243,3 +243,14 @@ def test_the_package_is_typed_and_licensed():
     from importlib import resources
     assert resources.files("hvr_model").joinpath("py.typed").is_file()
     assert "Permission is hereby granted" in (Path(__file__).parents[2] / "LICENSE").read_text()
+
+
+def test_trace_check_replays_an_itf_trace_this_tool_exported(tmp_path, capsys):
+    assert main(["check", "--config", "single_vm", "--mutant", "disks_copied_in_parallel", "--quiet",
+                 "--itf", str(tmp_path)]) == 1
+    exported, = tmp_path.glob("*.itf.json")
+    capsys.readouterr()
+    assert main(["trace", "check", str(exported)]) == 0
+    assert "conforms to configuration single_vm" in capsys.readouterr().out
+    (tmp_path / "bad.itf.json").write_text('{"#meta": {}, "vars": [], "states": 5}')
+    assert main(["trace", "check", str(tmp_path / "bad.itf.json")]) == 2
