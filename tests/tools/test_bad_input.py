@@ -201,14 +201,14 @@ def test_an_interrupted_check_says_where_it_was_and_writes_nothing(tmp_path, sig
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_to_the_process_group_stops_fuzzing_and_its_workers(tmp_path, workers):
-    child = subprocess.Popen([sys.executable, "-m", "hvr_model", "fuzz", "--config", "default", "--profile", "deep",
-                              "--workers", workers, "--trace-out", str(tmp_path / "t.jsonl")],
+    child = subprocess.Popen([sys.executable, "-m", "hvr_model", "fuzz", "--config", "single_vm_faults", "--profile",
+                              "deep", "--max-states", "2000", "--workers", workers, "--trace-out", str(tmp_path / "t.jsonl")],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(8)       # into the Hypothesis runs (an interrupt in its gc callback used to be lost)
+    time.sleep(4)       # into the Hypothesis runs (an interrupt in its gc callback used to be lost)
     os.killpg(child.pid, signal.SIGINT)         # what a terminal's Ctrl-C does
     _, err = child.communicate(timeout=60)
     assert child.returncode == 130 and "Traceback" not in err and "Exception ignored" not in err, err
-    assert err.strip().splitlines()[-1].startswith("hvr-model: interrupted: while fuzzing default")
+    assert err.strip().splitlines()[-1].startswith("hvr-model: interrupted: while fuzzing single_vm_faults")
     assert list(tmp_path.iterdir()) == []
 
 
