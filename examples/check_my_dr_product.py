@@ -25,7 +25,7 @@ def divergence(log, config: str = "single_vm_faults") -> str | None:
         try:
             oracle.apply(event, **params)
         except Refused as refusal:
-            return f"event {number} ({refusal})"
+            return f"event {number} ({refusal}; breaks {', '.join(refusal.requirements)})"
     return None
 
 

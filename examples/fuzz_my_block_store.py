@@ -1,13 +1,13 @@
 """Fuzz your own block store against the model with :func:`hvr_model.machine_for`.
 
 Your data path implements three methods (:class:`hvr_model.conformance.implementation.Implementation`):
-``reset(config)``, ``perform(label)`` for each event the model takes (``guest_write(vm=web,
-disk=0, block=0, value=A)``, ``replicate_delta(vm=web)``, ...), and ``disks(vm, site)``, the bytes
+``reset(config)``, ``perform(event)`` for each event the model takes (``guest_write(vm=web,
+disk=0, block=0, data=A)``, ``replicate_delta(vm=web)``, ...), and ``disks(vm, site)``, the bytes
 on each disk. Hypothesis drives the model; after every step the disks must match the model's
 reference block store byte for byte, and every property must hold.
 
-Here "your" store is the reference one with a bug switch: ``forget_last_write`` drops the
-newest guest write from the replica, as a store that acknowledged a write it never tracked.
+Here "your" store is the reference one with a bug switch: ``forget_last_write`` drops every
+guest write, as a store that acknowledges writes it never stores (the source disk then differs).
 Run it: ``python examples/fuzz_my_block_store.py`` fuzzes the correct store (no failure), then
 the broken one (the disks differ, found in seconds).
 """

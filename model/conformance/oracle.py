@@ -18,7 +18,10 @@ True
 """
 from __future__ import annotations
 
+import os
+
 from collections import deque
+from typing import Literal
 
 from ..checker.properties import Always
 from ..hyperv.config import Config
@@ -75,7 +78,8 @@ class Oracle:
      'begin_disk_copy(vm=web, disk=1)', 'finish_disk_copy(vm=web, disk=1)']
     """
 
-    def __init__(self, config: Config | str, mutant: str | None = None, *, observed: str = "full",
+    def __init__(self, config: Config | str | os.PathLike[str], mutant: str | None = None, *,
+                 observed: Literal["full", "partial"] = "full",
                  max_unobserved: int = DEFAULT_MAX_UNOBSERVED):
         if observed not in ("full", "partial"):
             raise ValueError(f'observed must be "full" or "partial", got {observed!r}')
@@ -91,7 +95,7 @@ class Oracle:
         """The labels of every event enabled now."""
         return sorted({label for label, _ in self.system.successors(self.state)})
 
-    def label(self, event: str, **params) -> str:
+    def label(self, event: str, **params: str | int | bool) -> str:
         """The label of ``event`` with ``params`` (vm and site by name, disk, block, data, options).
 
         ``job`` ("Succeeded", "Failed", "Cancelled") names how the operation's job ended
@@ -144,7 +148,7 @@ class Oracle:
             raise UnknownEvent(f"unknown site {name!r} (known: {', '.join(SITE_NAMES)})")
         return SITE_NAMES.index(name)
 
-    def apply(self, event: str | Event, **params) -> World:
+    def apply(self, event: str | Event, **params: str | int | bool) -> World:
         """Perform ``event``; the new state, or :class:`Refused` (the state is then unchanged).
 
         ``event`` is an event name with its ``params`` (``apply("planned_failover", vm="web")``),

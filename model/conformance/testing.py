@@ -12,6 +12,8 @@ t.jsonl line 2: commit(vm=web) refused
 """
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 from .traces import DEFAULT_MAX_UNOBSERVED, TraceResult, check_trace
@@ -33,7 +35,7 @@ def explain(result: TraceResult) -> str:
     return "\n".join(lines)
 
 
-def assert_conforms(path, max_unobserved: int = DEFAULT_MAX_UNOBSERVED) -> TraceResult:
+def assert_conforms(path: str | os.PathLike[str], max_unobserved: int = DEFAULT_MAX_UNOBSERVED) -> TraceResult:
     """Fail the calling test, with the explanation, unless the trace at ``path`` conforms."""
     result = check_trace(path, max_unobserved)
     if not result.conforms:

@@ -15,6 +15,8 @@ a violation, to be reported.
 """
 from __future__ import annotations
 
+import os
+
 from ..checker.mutation import (add_effect, add_guard, change_rows, drop_effect, drop_guard, drop_rows, extend_source,
                                 remove_source, replace_effect, replace_guard)
 from .config import Config, ConfigError, as_config
@@ -31,7 +33,7 @@ from .views import source_site
 
 __all__ = ["Mutant", "MUTANTS", "system_for", "register"]
 
-def system_for(config: Config | str, mutant: str | None = None) -> System:
+def system_for(config: Config | str | os.PathLike[str], mutant: str | None = None) -> System:
     """The composed model of ``config`` (a Config, a shipped name or a TOML path), or of its broken
     variant ``mutant``.
 

@@ -33,7 +33,9 @@ def build(out: Path | str) -> Path:
         pdoc is not installed (``pip install pdoc``).
     """
     import pdoc
+    import pdoc.render
     out = Path(out)
+    pdoc.render.configure(docformat="numpy")      # Parameters, Returns, Raises as sections
     pdoc.pdoc(*modules(), output_directory=out)
     return out / "index.html"
 

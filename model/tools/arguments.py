@@ -36,7 +36,8 @@ EXIT_FOR_VERDICT = {"holds": EXIT_OK, "violated": EXIT_VIOLATED, "incomplete": E
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # bad arguments are bad input like any other: exit 2, via the guard
         self.print_usage(sys.stderr)
-        raise InputError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("hvr-model").strip()     # the guard says "hvr-model: error:"
+        raise InputError(f"{command}: {message}" if command else message)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
                      "Replica orchestrated by Azure Site Recovery.", epilog=EXIT_CODES,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"hvr-model {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an internal error, print the traceback too (anywhere on the command line)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     check = sub.add_parser("check", help="explore a configuration and check every property", epilog=EXIT_CODES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)

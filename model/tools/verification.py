@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import Path
+import os
+from typing import Any
 
 from ..checker.checking import CheckResult, check
 from ..checker.exploration import Progress
@@ -26,7 +27,8 @@ from ..specs.catalogue import ALL_PROPERTIES
 __all__ = ["check_config", "as_config"]
 
 
-def check_config(config: Config | str | Path, mutant: str | None = None, properties: Sequence = ALL_PROPERTIES,
+def check_config(config: Config | str | os.PathLike[str], mutant: str | None = None,
+                 properties: Sequence[Any] | None = None,
                  *, max_states: int | None = None, progress: Callable[[Progress], None] | None = None,
                  symmetry: bool | None = None, safety_only: bool = False,
                  max_memory: int | None = None, workers: int | None = None, backend: str = "processes",
@@ -76,6 +78,6 @@ def check_config(config: Config | str | Path, mutant: str | None = None, propert
     if symmetry and not config.interchangeable_vms():
         raise ConfigError(f"--symmetry: configuration {config.name!r} has no interchangeable VMs "
                           f"(same disks, exclude and plan group, no [data])")
-    return check(system_for(config, mutant), properties, max_states=max_states, progress=progress,
-                 symmetry=symmetry, safety_only=safety_only, max_memory=max_memory, workers=workers,
+    claims = ALL_PROPERTIES if properties is None else properties
+    return check(system_for(config, mutant), claims, max_states=max_states, progress=progress, symmetry=symmetry, safety_only=safety_only, max_memory=max_memory, workers=workers,
                  backend=backend, ray_address=ray_address, make_model=partial(system_for, config, mutant))
