@@ -52,13 +52,13 @@ from ..hyperv.state import SITE_NAMES
 from ..hyperv.system import System
 from ..specs.catalogue import ALL_PROPERTIES
 from .draws import seeded_draws_only
-from .fuzz_traces import Coverage, coverage, reproduction, trace_lines, write_trace
+from .fuzz_traces import Coverage, coverage, reproduction, trace_lines, trace_text, write_trace
 from .events import event_of
 from .implementation import Implementation, ReferenceImplementation
 
 __all__ = ["Implementation", "ReferenceImplementation", "machine_for", "fuzz", "differential", "coverage",
            "Coverage", "FuzzReport", "FuzzFailure", "RunRecord", "FuzzStats", "STATS", "PROFILES",
-           "trace_lines", "write_trace", "reproduction", "shrink"]
+           "trace_lines", "trace_text", "write_trace", "reproduction", "shrink"]
 
 # Hypothesis' own shrinking of long stateful runs is slow (minutes on data configurations);
 # failures are shrunk instead by replaying label sequences (:func:`shrink`).

@@ -19,7 +19,7 @@ from ..hyperv.system import System
 from .oracle import Oracle
 from .traces import FORMAT, VERSION, _state_paths
 
-__all__ = ["Coverage", "coverage", "reproduction", "trace_lines", "write_trace"]
+__all__ = ["Coverage", "coverage", "reproduction", "trace_lines", "trace_text", "write_trace"]
 
 
 # -- coverage -------------------------------------------------------------------------------------
@@ -112,7 +112,11 @@ def trace_lines(config: Config, labels, comment: str = "", mutant: str | None = 
     return [header, *events]
 
 
+def trace_text(config: Config, labels, comment: str = "", mutant: str | None = None) -> str:
+    """The JSON Lines text of :func:`trace_lines` (what a trace file holds)."""
+    return "".join(json.dumps(line) + "\n" for line in trace_lines(config, labels, comment, mutant))
+
+
 def write_trace(path: str | Path, config: Config, labels, comment: str = "", mutant: str | None = None) -> Path:
     """Write the trace of ``labels`` to ``path`` whole or not at all; OutputError when it cannot be written."""
-    lines = trace_lines(config, labels, comment, mutant)
-    return write_atomic(path, "".join(json.dumps(line) + "\n" for line in lines), "trace")
+    return write_atomic(path, trace_text(config, labels, comment, mutant), "trace")

@@ -19,7 +19,7 @@ from typing import Sequence
 
 from ..checker.explorer import explore
 from ..checker.inputs import InputError
-from ..checker.outputs import OutputError, Outputs, write_atomic
+from ..checker.outputs import OutputError, Outputs
 from ..checker.manifest import Outcome
 from ..hyperv.config import ConfigError, config_names, load_config
 from ..hyperv.mutants import MUTANTS, system_for
@@ -64,11 +64,16 @@ def _mutants(args) -> int:
 
 def _manifest(args) -> int:
     from . import manifest
-    results, failed = [], 0
     if args.update and args.only:
         raise ConfigError("--update: rewrites the whole manifest, do not combine it with --only")
-    if args.update:
-        Outputs().file(_in_checkout(manifest.MANIFEST_PATH, manifest.source_checkout, "no --update"), "--update")
+    with Outputs() as outputs:
+        target = args.update and outputs.file(
+            _in_checkout(manifest.MANIFEST_PATH, manifest.source_checkout, "no --update"), "--update")
+        return _run_manifest(args, manifest, target, outputs)
+
+
+def _run_manifest(args, manifest, target: Path | None, outputs: Outputs) -> int:
+    results, failed = [], 0
     for entry in manifest.manifest_entries():
         if args.only and args.only not in entry.name:
             continue
@@ -78,8 +83,9 @@ def _manifest(args) -> int:
         results.append((entry, Outcome.of(result)))   # the pins only: no state graph kept per entry
         print(f"{'ok  ' if not diffs else 'DIFF'} {entry.name:70} {result.exploration.states:>9,} states "
               f"{result.exploration.seconds:6.1f} s" + "".join(f"\n       {d}" for d in diffs))
-    if args.update:
-        print(f"updated {write_atomic(manifest.MANIFEST_PATH, manifest.render(results), '--update')}")
+    if target:
+        outputs.stage(target, manifest.render(results))
+        print(f"updated {outputs.commit()[0]}")
         return EXIT_OK
     return EXIT_VIOLATED if failed else EXIT_OK
 
@@ -211,8 +217,7 @@ def _run_fuzz(args, fuzz, config, system, trace_out, outputs: Outputs) -> int:
     named = f" (mutant {mutant})" if mutant else ""
     if report.failure is not None:      # the trace is in place before anything is printed
         comment = f"found by hvr-model fuzz: {report.failure.message}" + named
-        lines = fuzz.trace_lines(config, report.failure.labels, comment, mutant)
-        outputs.stage(trace_out, "".join(json.dumps(line) + "\n" for line in lines))
+        outputs.stage(trace_out, fuzz.trace_text(config, report.failure.labels, comment, mutant))
         outputs.commit()
     STATUS.outcome = EXIT_OK if report.failure is None else EXIT_VIOLATED
     print(f"fuzzed {config.name}{named}, profile {args.profile}: {len(report.runs)} runs, {report.steps:,} steps, "
@@ -237,8 +242,12 @@ def _run_fuzz(args, fuzz, config, system, trace_out, outputs: Outputs) -> int:
 def _traceability(args) -> int:
     from . import traceability as tr
     out = Path(args.out) if args.out else _in_checkout(tr.DEFAULT_OUT, tr.source_checkout, "--out FILE")
-    if not args.check:
-        Outputs().file(out, "--out")          # refused before the table is built
+    with Outputs() as outputs:
+        target = None if args.check else outputs.file(out, "--out")     # refused before the table is built
+        return _write_traceability(args, tr, out, target, outputs)
+
+
+def _write_traceability(args, tr, out: Path, target: Path | None, outputs: Outputs) -> int:
     table = tr.build()
     for problem in tr.problems(table):
         print(f"hvr-model: warning: {problem}", file=sys.stderr)
@@ -250,7 +259,8 @@ def _traceability(args) -> int:
         print(f"{out}: stale, regenerate it with: hvr-model traceability" + (f" --out {out}" if args.out else ""),
               file=sys.stderr)
         return EXIT_VIOLATED
-    print(f"wrote {write_atomic(out, text, '--out')}")
+    outputs.stage(target, text)
+    print(f"wrote {outputs.commit()[0]}")
     return EXIT_OK
 
 
